@@ -1,0 +1,287 @@
+"""The CLI's commands: each turns an engine call into text or `--json` and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from guardian.engine import Engine
+from guardian.errors import ServerAbsentError, ServerNotRunningError, TmuxError
+from guardian.restore import RestoreUsageError, restore
+from guardian.snapshot import SnapshotReport, take_snapshot
+from recovery.checkpoint import CheckpointError
+from recovery.store import CheckpointEntry
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _err(message: str) -> None:
+    print(f"tmux-guardian: {message}", file=sys.stderr)
+
+
+def age(created: datetime, now: datetime | None = None) -> str:
+    seconds = max(0.0, ((now or datetime.now(UTC)) - created).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+# -- status ---------------------------------------------------------------------------------
+
+
+def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    store = engine.store
+    rows: list[dict[str, Any]] = []
+    servers: list[dict[str, Any]] = []
+    for target in engine.servers:
+        try:
+            state = engine.adapter(target).read_server(probe_processes=False)
+        except (ServerAbsentError, ServerNotRunningError) as exc:
+            servers.append({"server": target.label, "running": False, "message": str(exc)})
+            continue
+        except TmuxError as exc:
+            servers.append({"server": target.label, "running": None, "message": str(exc)})
+            continue
+        servers.append({"server": target.label, "running": True, "pid": state.server.pid})
+        for session in state.sessions:
+            entries = store.entries(target.socket_path, session.name)
+            last = entries[0] if entries else None
+            rows.append(
+                {
+                    "server": target.label,
+                    "name": session.name,
+                    "health": "ignored" if engine.is_ignored(session.name) else "healthy",
+                    "attached": session.attached > 0,
+                    "windows": len(session.windows),
+                    "panes": session.pane_count,
+                    "last_checkpoint": last.id if last else None,
+                    "last_checkpoint_at": last.created_at.isoformat() if last else None,
+                }
+            )
+    if args.json:
+        _emit_json({"sessions": rows, "servers": servers})
+        return 0
+    for server in servers:
+        if not server["running"]:
+            print(f"{server['server']}: {server['message']}")
+    if not rows:
+        if all(s["running"] for s in servers):
+            print("no sessions")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        last = (
+            age(datetime.fromisoformat(r["last_checkpoint_at"]))
+            if r["last_checkpoint_at"]
+            else "never"
+        )
+        where = f"{r['server']}:" if len(engine.servers) > 1 else ""
+        print(
+            f"{where}{r['name']:<{width}}  {r['health']:<8}  "
+            f"{'attached' if r['attached'] else 'detached':<8}  "
+            f"{r['windows']}w/{r['panes']}p  checkpoint {last}"
+        )
+    return 0
+
+
+# -- snapshot -------------------------------------------------------------------------------
+
+
+def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    reports: list[SnapshotReport] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    for target in engine.servers:
+        try:
+            report = take_snapshot(engine, target, args.sessions or None, force=args.force)
+        except TmuxError as exc:
+            errors.append(f"{target.label}: nothing saved: {exc}")
+            continue
+        if not report.sessions:
+            errors.append(f"{target.label}: the server has no sessions; nothing saved")
+        reports.append(report)
+    items = [s for r in reports for s in r.sessions]
+    failed = bool(errors) or any(r.failed for r in reports)
+    if args.json:
+        _emit_json(
+            {
+                "snapshots": [
+                    {
+                        "server": s.server,
+                        "session": s.session,
+                        "status": s.status,
+                        "checkpoint_id": s.checkpoint_id,
+                        "windows": s.windows,
+                        "panes": s.panes,
+                    }
+                    for s in items
+                ],
+                "errors": errors,
+            }
+        )
+    else:
+        for s in items:
+            if s.status == "saved":
+                print(f"saved     {s.session}  ({s.windows} windows, {s.panes} panes) "
+                      f"-> {s.checkpoint_id}")  # fmt: skip
+            elif s.status == "unchanged":
+                print(f"unchanged {s.session}  (checkpoint {s.checkpoint_id} is current)")
+            elif s.status == "ignored":
+                print(f"ignored   {s.session}  (matches an ignore pattern)")
+            else:
+                _err(f"no session named '{s.session}' on {s.server}")
+        for error in errors:
+            _err(error)
+        saved = sum(1 for s in items if s.status == "saved")
+        if items:
+            print(f"{saved} saved, {sum(1 for s in items if s.status == 'unchanged')} unchanged "
+                  f"in {time.perf_counter() - started:.2f}s")  # fmt: skip
+    return 1 if failed else 0
+
+
+# -- restore --------------------------------------------------------------------------------
+
+
+def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    from guardian.cli import UsageError
+
+    try:
+        report = restore(
+            engine,
+            args.sessions or None,
+            checkpoint_id=args.checkpoint,
+            dry_run=args.dry_run,
+            replace=args.replace,
+            as_name=args.as_name,
+            explicit_server=explicit_server,
+        )
+    except RestoreUsageError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _emit_json(
+            {
+                "items": [
+                    {
+                        "server": i.server,
+                        "session": i.session,
+                        "status": i.status,
+                        "checkpoint_id": i.checkpoint_id,
+                        "message": i.message,
+                        "warnings": i.warnings,
+                        "plan": i.plan,
+                    }
+                    for i in report.items
+                ],
+                "notes": report.notes,
+                "restored": report.count("restored"),
+                "skipped": report.count("skipped"),
+                "failed": report.count("failed"),
+            }
+        )
+        return 1 if report.failed else 0
+    for note in report.notes:
+        (print if note == "nothing to restore" else _err)(note)
+    for item in report.items:
+        if item.status == "planned":
+            print("would restore " + "\n".join(item.plan))
+            continue
+        line = f"{item.status:<9} {item.session}  {item.message}".rstrip()
+        (print if item.status != "failed" else _err)(line)
+        for warning in item.warnings:
+            print(f"          warning: {warning}")
+    if report.items and not args.dry_run:
+        print(f"restored {report.count('restored')}, skipped {report.count('skipped')}, "
+              f"failed {report.count('failed')}")  # fmt: skip
+    return 1 if report.failed else 0
+
+
+# -- checkpoints and verify -----------------------------------------------------------------
+
+
+def _listed_entries(engine: Engine, explicit_server: bool, session: str | None) -> list[Any]:
+    store = engine.store
+    if explicit_server:
+        entries: list[CheckpointEntry] = []
+        for target in engine.servers:
+            entries += store.entries(target.socket_path, session)
+        return entries
+    entries = store.entries()
+    if session is not None:
+        from recovery.store import session_key
+
+        entries = [e for e in entries if e.session_key == session_key(session)]
+    return entries
+
+
+def cmd_checkpoints(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    store = engine.store
+    rows = []
+    for entry in _listed_entries(engine, explicit_server, args.session):
+        row: dict[str, Any] = {
+            "id": entry.id,
+            "session": None,
+            "created_at": entry.created_at.isoformat(),
+            "verified": False,
+            "path": str(entry.path),
+        }
+        try:
+            checkpoint = store.load(entry)
+        except CheckpointError as exc:
+            row["error"] = str(exc)
+        else:
+            row.update(
+                session=checkpoint.session.name,
+                verified=True,
+                server=checkpoint.server.socket_path,
+                windows=len(checkpoint.session.windows),
+                panes=checkpoint.session.pane_count,
+                reason=checkpoint.reason,
+            )
+        rows.append(row)
+    if args.json:
+        _emit_json({"checkpoints": rows})
+        return 0
+    if not rows:
+        print("no checkpoints")
+        return 0
+    for row in rows:
+        when = age(datetime.fromisoformat(row["created_at"]))
+        if row["verified"]:
+            print(f"{row['id']}  {row['session']}  {row['windows']}w/{row['panes']}p  {when}")
+        else:
+            print(f"{row['id']}  BAD ({row['error']})  {when}")
+    return 0
+
+
+def cmd_verify(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    store = engine.store
+    entries = _listed_entries(engine, explicit_server, None)
+    bad = []
+    for entry in entries:
+        try:
+            store.load(entry)
+        except CheckpointError as exc:
+            moved = store.quarantine(entry, str(exc))
+            bad.append(
+                {
+                    "id": entry.id,
+                    "path": str(entry.path),
+                    "reason": str(exc),
+                    "moved_to": str(moved.moved_to) if moved.moved_to else None,
+                }
+            )
+    if args.json:
+        _emit_json({"checked": len(entries), "ok": len(entries) - len(bad), "bad": bad})
+    else:
+        for item in bad:
+            _err(f"BAD {item['path']}: {item['reason']} (moved to {item['moved_to']})")
+        print(f"{len(entries)} checked, {len(entries) - len(bad)} ok, {len(bad)} bad")
+    return 1 if bad else 0

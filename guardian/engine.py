@@ -1,0 +1,52 @@
+"""The shared context every command works in: settings, the store, the guarded servers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from config.settings import Settings
+from guardian.targets import ServerTarget
+from guardian.tmux import TmuxAdapter
+from recovery.store import CheckpointStore
+
+
+@dataclass(frozen=True)
+class Engine:
+    settings: Settings
+    state_dir: Path
+    servers: tuple[ServerTarget, ...]
+
+    @property
+    def store(self) -> CheckpointStore:
+        return CheckpointStore(self.state_dir, self.settings.retention)
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.state_dir / "tmp"
+
+    def adapter(self, target: ServerTarget) -> TmuxAdapter:
+        return TmuxAdapter(target, timeout=self.settings.tmux_timeout)
+
+    def is_ignored(self, session_name: str) -> bool:
+        return any(fnmatchcase(session_name, pattern) for pattern in self.settings.ignore)
+
+
+def resolve_servers(
+    explicit: list[tuple[str, str]], settings: Settings
+) -> tuple[ServerTarget, ...]:
+    """`-L`/`-S` as given (in order), else config `servers`, else the default server."""
+    if explicit:
+        targets = [
+            ServerTarget.named(value) if flag == "L" else ServerTarget.at_path(value)
+            for flag, value in explicit
+        ]
+    elif settings.servers:
+        targets = [ServerTarget.parse(spec) for spec in settings.servers]
+    else:
+        targets = [ServerTarget.default()]
+    unique: dict[str, ServerTarget] = {}
+    for target in targets:
+        unique.setdefault(target.socket_path, target)
+    return tuple(unique.values())

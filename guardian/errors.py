@@ -1,0 +1,35 @@
+"""Typed failures of talking to tmux, each with a message fit to show a person."""
+
+from __future__ import annotations
+
+
+class TmuxError(Exception):
+    """Any failure to get an answer from tmux."""
+
+
+class TmuxMissingError(TmuxError):
+    """No tmux binary to run."""
+
+
+class ServerAbsentError(TmuxError):
+    """No socket file: the server never started here, or its socket was deleted."""
+
+
+class ServerNotRunningError(TmuxError):
+    """The socket file exists but nothing answers on it: the server died (crash or kill)."""
+
+
+class ServerNotAnsweringError(TmuxError):
+    """The server accepted the connection but did not answer in time (stopped or stuck)."""
+
+
+class TmuxCommandError(TmuxError):
+    """tmux answered with an error."""
+
+    def __init__(self, message: str, *, stdout: str = "") -> None:
+        super().__init__(message)
+        self.stdout = stdout
+
+
+class ReadError(TmuxError):
+    """tmux's answer could not be parsed (a field count did not match)."""

@@ -1,0 +1,140 @@
+"""Take checkpoints of live sessions: read once, write only what changed, never from an
+empty or unreachable server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from guardian.engine import Engine
+from guardian.probes import boot_id, host_name
+from guardian.targets import ServerTarget
+from recovery.checkpoint import Checkpoint, compress_text
+from recovery.models import ServerState, SessionState
+from recovery.store import new_checkpoint_id
+from recovery.structure import structure_key
+
+
+@dataclass
+class SessionSnapshot:
+    server: str
+    session: str
+    status: str  # "saved" | "unchanged" | "missing" | "ignored"
+    checkpoint_id: str | None = None
+    windows: int = 0
+    panes: int = 0
+
+
+@dataclass
+class SnapshotReport:
+    server: str
+    sessions: list[SessionSnapshot] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(s.status == "missing" for s in self.sessions)
+
+
+def take_snapshot(
+    engine: Engine,
+    target: ServerTarget,
+    names: list[str] | None = None,
+    *,
+    reason: str = "snapshot",
+    force: bool = False,
+    now: datetime | None = None,
+) -> SnapshotReport:
+    """Checkpoint the guarded sessions of one server (or only `names`). Raises TmuxError
+    when the server cannot be read, so nothing is ever written from a failed read."""
+    state = engine.adapter(target).read_server()
+    return save_state(engine, state, target, names, reason=reason, force=force, now=now)
+
+
+def save_state(
+    engine: Engine,
+    state: ServerState,
+    target: ServerTarget,
+    names: list[str] | None = None,
+    *,
+    reason: str = "snapshot",
+    force: bool = False,
+    now: datetime | None = None,
+) -> SnapshotReport:
+    report = SnapshotReport(server=target.label)
+    if not state.sessions:
+        return report
+    chosen: list[SessionState] = []
+    if names:
+        for name in dict.fromkeys(names):
+            session = state.session(name)
+            if session is None:
+                report.sessions.append(SessionSnapshot(target.label, name, "missing"))
+            else:
+                chosen.append(session)
+    else:
+        for session in state.sessions:
+            if engine.is_ignored(session.name):
+                report.sessions.append(SessionSnapshot(target.label, session.name, "ignored"))
+            else:
+                chosen.append(session)
+    contents = _capture(engine, target, chosen) if engine.settings.capture_contents else {}
+    when = now or datetime.now(UTC)
+    store = engine.store
+    host, boot = host_name(), boot_id()
+    with store.locked():
+        for session in chosen:
+            key = structure_key(session)
+            latest = store.newest_verified(state.server.socket_path, session.name)
+            if latest is not None and latest.structure == key and not force:
+                report.sessions.append(
+                    SessionSnapshot(
+                        target.label,
+                        session.name,
+                        "unchanged",
+                        latest.id,
+                        len(session.windows),
+                        session.pane_count,
+                    )
+                )
+                continue
+            checkpoint = Checkpoint(
+                id=new_checkpoint_id(when),
+                created_at=when,
+                reason=reason,
+                host=host,
+                boot_id=boot,
+                server=state.server,
+                session=session,
+                structure=key,
+                contents=_session_contents(session, contents) or None,
+            )
+            store.write(checkpoint)
+            report.sessions.append(
+                SessionSnapshot(
+                    target.label,
+                    session.name,
+                    "saved",
+                    checkpoint.id,
+                    len(session.windows),
+                    session.pane_count,
+                )
+            )
+        if not names:
+            guarded = [s.name for s in state.sessions if not engine.is_ignored(s.name)]
+            store.write_manifest(state.server.socket_path, guarded, when)
+            store.age_out(state.server.socket_path, {s.name for s in state.sessions}, when)
+    return report
+
+
+def _capture(engine: Engine, target: ServerTarget, sessions: list[SessionState]) -> dict[str, str]:
+    pane_ids = [p.pane_id for s in sessions for w in s.windows for p in w.panes if not p.dead]
+    return engine.adapter(target).capture_contents(pane_ids, engine.settings.capture_lines)
+
+
+def _session_contents(session: SessionState, captured: dict[str, str]) -> dict[str, str]:
+    return {
+        f"{w.index}.{p.index}": compress_text(captured[p.pane_id])
+        for w in session.windows
+        for p in w.panes
+        if captured.get(p.pane_id)
+    }

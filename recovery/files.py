@@ -1,0 +1,69 @@
+"""Durable, private file writes: temp file, fsync, rename, fsync the directory."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+class StoreWriteError(Exception):
+    """A write that did not happen; whatever was there before is intact."""
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` and any missing parents as 0700 (mkdir's `parents` ignores the mode)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        directory.chmod(PRIVATE_DIR)  # umask may have taken bits away, never added
+    return path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one."""
+    directory = path.parent
+    temp = directory / f".tmp-{path.name}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+        fsync_dir(directory)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise StoreWriteError(describe_os_error(exc, path)) from None
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def describe_os_error(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"cannot write {path}: no space left on device; nothing older was touched"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"cannot write {path}: permission denied"
+    if exc.errno == errno.EROFS:
+        return f"cannot write {path}: read-only file system"
+    return f"cannot write {path}: {exc.strerror or exc}"

@@ -1,0 +1,109 @@
+"""State of a tmux server as read by the adapter: servers, sessions, windows, panes, programs.
+
+Pure data. Live ids (`$N @N %N`) are recorded for reference only: they change after a
+restore, so nothing is matched on them across servers.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProgramState(_Frozen):
+    """A process: its full argv, pid and start time (pid + start time identify it uniquely)."""
+
+    argv: tuple[str, ...]
+    pid: int
+    started_at: float
+
+    @property
+    def name(self) -> str:
+        return self.argv[0].rsplit("/", 1)[-1].lstrip("-") if self.argv else ""
+
+
+class PaneState(_Frozen):
+    """One pane: geometry, directory, title, liveness and what runs in it."""
+
+    index: int
+    pane_id: str
+    cwd: str
+    title: str
+    active: bool
+    width: int
+    height: int
+    left: int
+    top: int
+    dead: bool = False
+    dead_status: int | None = None
+    dead_signal: int | None = None
+    in_mode: bool = False
+    start_command: str = ""
+    current_command: str = ""
+    process: ProgramState | None = None
+    """The pane's own process (tmux's `pane_pid`); None when it could not be read."""
+    is_shell: bool = True
+    """The pane's own process is an interactive shell (not a program started as its command)."""
+    program: ProgramState | None = None
+    """The program in the foreground: one started from the shell, or the pane's own command."""
+    stopped: bool = False
+    """The foreground process group is stopped (state T)."""
+
+    @property
+    def geometry(self) -> tuple[int, int, int, int]:
+        return (self.left, self.top, self.width, self.height)
+
+
+class WindowState(_Frozen):
+    index: int
+    window_id: str
+    name: str
+    width: int
+    height: int
+    layout: str
+    active: bool
+    zoomed: bool = False
+    automatic_rename: bool = False
+    panes: tuple[PaneState, ...]
+
+    @property
+    def active_pane(self) -> PaneState | None:
+        return next((pane for pane in self.panes if pane.active), None)
+
+
+class SessionState(_Frozen):
+    session_id: str
+    name: str
+    created: int
+    attached: int = 0
+    windows: tuple[WindowState, ...]
+
+    @property
+    def pane_count(self) -> int:
+        return sum(len(window.panes) for window in self.windows)
+
+    @property
+    def active_window(self) -> WindowState | None:
+        return next((window for window in self.windows if window.active), None)
+
+
+class ServerInfo(_Frozen):
+    """Which tmux server: the socket path identifies it; pid and version describe it."""
+
+    socket_path: str
+    pid: int | None = None
+    version: str = ""
+
+
+class ServerState(_Frozen):
+    """One complete read of a server."""
+
+    server: ServerInfo
+    sessions: tuple[SessionState, ...]
+    read_at: float
+
+    def session(self, name: str) -> SessionState | None:
+        return next((s for s in self.sessions if s.name == name), None)

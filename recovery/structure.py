@@ -1,0 +1,35 @@
+"""What counts as a change worth a new checkpoint (DESIGN.md, "Checkpoints")."""
+
+from __future__ import annotations
+
+from recovery.canonical import sha256_hex
+from recovery.models import SessionState
+
+
+def structure_key(session: SessionState) -> str:
+    """A digest of names, indexes, pane count and geometry, cwd, programs, active and zoom.
+
+    Titles, pids and live ids are left out: they change without the layout changing.
+    """
+    windows = [
+        {
+            "index": w.index,
+            "name": w.name,
+            "size": [w.width, w.height],
+            "active": w.active,
+            "zoomed": w.zoomed,
+            "panes": [
+                {
+                    "index": p.index,
+                    "geometry": list(p.geometry),
+                    "cwd": p.cwd,
+                    "active": p.active,
+                    "shell": p.is_shell,
+                    "program": list(p.program.argv) if p.program else None,
+                }
+                for p in w.panes
+            ],
+        }
+        for w in session.windows
+    ]
+    return sha256_hex({"name": session.name, "windows": windows})

@@ -1,0 +1,154 @@
+"""Shared fixtures: a hermetic environment and private tmux servers (never the user's)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import libtmux
+import psutil
+import pytest
+
+from guardian.cli import main
+
+TMUX = shutil.which("tmux")
+needs_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME, shell, state dir and config all temporary: no personal tmux.conf leaks in."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SHELL", "/bin/sh")
+    monkeypatch.setenv("ENV", "")  # no start-up file for sh
+    monkeypatch.setenv("TMUX_GUARDIAN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TMUX_GUARDIAN_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("TMUX_PANE", raising=False)
+    monkeypatch.delenv("TMUX_GUARDIAN_TMUX", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    return tmp_path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def guardian() -> Callable[..., Result]:
+    """Run the CLI in-process, like `tmux-guardian ARGS...`."""
+
+    def run(*args: str) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse usage errors
+                code = int(exc.code or 0)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+class PrivateServer:
+    """A tmux server on a private socket; `cmd` runs tmux against it and nothing else."""
+
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+        self.extra_pids: list[int] = []
+
+    def cmd(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    @property
+    def libtmux(self) -> libtmux.Server:
+        return libtmux.Server(socket_path=str(self.socket))
+
+    def pid(self) -> int:
+        return int(self.cmd("display-message", "-p", "#{pid}").strip())
+
+    def pane_pids(self) -> list[int]:
+        out = self.cmd("list-panes", "-a", "-F", "#{pane_pid}", check=False)
+        return [int(x) for x in out.split()]
+
+    def descendants(self) -> list[psutil.Process]:
+        found: list[psutil.Process] = []
+        for pid in self.pane_pids():
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                found += [proc, *proc.children(recursive=True)]
+        return found
+
+    def crash(self, *, kill_programs: bool = True) -> None:
+        """kill -9 the server, as a crash would; optionally its pane programs too (reboot)."""
+        programs = self.descendants() if kill_programs else []
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
+        for proc in programs:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        wait_until(lambda: not psutil.pid_exists(pid) or _is_zombie(pid))
+        psutil.wait_procs(programs, timeout=3)
+
+    def lines(self, fmt: str) -> list[str]:
+        return self.cmd("list-panes", "-a", "-F", fmt).splitlines()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait on a condition, not on luck."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def tmux_server() -> Iterator[PrivateServer]:
+    """A private server on a short socket path (sun_path is limited to 108 bytes)."""
+    if TMUX is None:
+        pytest.skip("tmux is not installed")
+    directory = Path(tempfile.mkdtemp(prefix="tg-", dir="/tmp"))
+    server = PrivateServer(directory / "s")
+    try:
+        yield server
+    finally:
+        programs = server.descendants()
+        with contextlib.suppress(Exception):
+            pid = server.pid()
+            os.kill(pid, signal.SIGKILL)
+        for proc in programs:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        shutil.rmtree(directory, ignore_errors=True)
