@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+# pydantic would otherwise scan every installed package for plugins at start-up (~15 ms).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from config import ConfigError, default_config_path, default_state_dir, load_settings
 
 PROG = "tmux-guardian"

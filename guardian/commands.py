@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from guardian.engine import Engine
-from guardian.errors import ServerAbsentError, ServerNotRunningError, TmuxError
+from guardian.errors import TmuxError
 from guardian.restore import RestoreUsageError, restore
+from guardian.service import read_status
 from guardian.snapshot import SnapshotReport, take_snapshot
 from recovery.checkpoint import CheckpointError
 from recovery.store import CheckpointEntry
@@ -38,34 +39,8 @@ def age(created: datetime, now: datetime | None = None) -> str:
 
 
 def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
-    store = engine.store
-    rows: list[dict[str, Any]] = []
-    servers: list[dict[str, Any]] = []
-    for target in engine.servers:
-        try:
-            state = engine.adapter(target).read_server(probe_processes=False)
-        except (ServerAbsentError, ServerNotRunningError) as exc:
-            servers.append({"server": target.label, "running": False, "message": str(exc)})
-            continue
-        except TmuxError as exc:
-            servers.append({"server": target.label, "running": None, "message": str(exc)})
-            continue
-        servers.append({"server": target.label, "running": True, "pid": state.server.pid})
-        for session in state.sessions:
-            entries = store.entries(target.socket_path, session.name)
-            last = entries[0] if entries else None
-            rows.append(
-                {
-                    "server": target.label,
-                    "name": session.name,
-                    "health": "ignored" if engine.is_ignored(session.name) else "healthy",
-                    "attached": session.attached > 0,
-                    "windows": len(session.windows),
-                    "panes": session.pane_count,
-                    "last_checkpoint": last.id if last else None,
-                    "last_checkpoint_at": last.created_at.isoformat() if last else None,
-                }
-            )
+    report = read_status(engine)
+    rows, servers = report.sessions, report.servers
     if args.json:
         _emit_json({"sessions": rows, "servers": servers})
         return 0
@@ -125,6 +100,7 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
                     for s in items
                 ],
                 "errors": errors,
+                "notes": [n for r in reports for n in r.notes],
             }
         )
     else:
@@ -138,6 +114,8 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
                 print(f"ignored   {s.session}  (matches an ignore pattern)")
             else:
                 _err(f"no session named '{s.session}' on {s.server}")
+        for note in (n for r in reports for n in r.notes):
+            _err(note)
         for error in errors:
             _err(error)
         saved = sum(1 for s in items if s.status == "saved")

@@ -15,16 +15,18 @@ import contextlib
 import os
 import secrets
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from guardian.errors import TmuxCommandError, TmuxError
-from guardian.tmux import FIELD_SEP, TmuxAdapter, format_literal
+from guardian.tmux import FIELD_SEP, TmuxAdapter, format_literal, unvis_session_name
 from recovery.files import PRIVATE_FILE, ensure_private_dir
 from recovery.models import SessionState
 from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
 
+# The tmux client sends its whole argv in one message of at most 16 KiB ("command too long").
+MAX_INVOCATION_BYTES = 12_000
 _SHOW_CONTENTS = 'cat -- "$1"; rm -f -- "$1"; exec "${SHELL:-/bin/sh}"'
 
 
@@ -58,11 +60,14 @@ class PlanExecutor:
 
     def execute(self, plans: Sequence[SessionPlan]) -> list[SessionOutcome]:
         outcomes: dict[int, SessionOutcome] = {}
-        built: list[BuiltSession] = []
+        built = [BuiltSession(plan) for plan in plans]
         try:
-            built = self._create(list(plans), outcomes)
-            built = self._run_phase(built, outcomes, self._build_commands, self._read_build)
-            built = self._run_phase(built, outcomes, self._configure_commands, None)
+            for make_pieces, read_output in (
+                (self._create_pieces, self._read_create),
+                (self._build_pieces, self._read_build),
+                (self._configure_pieces, None),
+            ):
+                built = self._run_phase(built, outcomes, make_pieces, read_output)
             self._verify(built, outcomes)
         except TmuxError as exc:  # server gone or not answering: nothing more can be done
             for item in built:
@@ -76,46 +81,84 @@ class PlanExecutor:
                 self._remove_scratch()
         return [outcomes[id(plan)] for plan in plans]
 
-    # -- phase 1: sessions ---------------------------------------------------------------
-
-    def _create(
-        self, plans: list[SessionPlan], outcomes: dict[int, SessionOutcome]
+    def _run_phase(
+        self,
+        built: list[BuiltSession],
+        outcomes: dict[int, SessionOutcome],
+        make_pieces: Callable[[BuiltSession], list[list[list[str]]]],
+        read_output: Callable[[BuiltSession, list[str]], None] | None,
     ) -> list[BuiltSession]:
-        created: list[BuiltSession] = []
-        remaining = plans
-        fmt = FIELD_SEP.join(("#{session_id}", "#{window_id}", "#{window_index}", "#{pane_id}"))
-        while remaining:
-            commands = []
-            for plan in remaining:
-                window, pane = plan.windows[0], plan.windows[0].panes[0]
-                command = ["new-session", "-d", "-P", "-F", fmt, "-s", format_literal(plan.name)]
-                command += ["-x", str(window.width), "-y", str(window.height)]
-                command += self._window_args(window, pane)
-                commands.append(command)
+        """Run every session's commands in as few invocations as tmux's message size allows.
+
+        A session's commands come in pieces that each start with an explicit target, so an
+        invocation may end between pieces. A marker printed after each session's last
+        piece tells how far tmux got; the session that failed is rolled back and the
+        pieces after it are sent again."""
+        queue: list[tuple[BuiltSession, list[list[str]]]] = []
+        for item in built:
+            pieces = make_pieces(item) or [[]]
+            pieces[-1] = [*pieces[-1], ["display-message", "-p", self._marker]]
+            queue += [(item, piece) for piece in pieces]
+        done: list[BuiltSession] = []
+        failed: set[int] = set()
+        pending = list(built)  # sessions not yet finished, in order
+        buffer = ""
+        position = 0
+        while position < len(queue):
+            batch: list[int] = []
+            size = 0
+            while position < len(queue):
+                item, piece = queue[position]
+                if id(item) in failed:
+                    position += 1
+                    continue
+                cost = sum(_argv_size(command) for command in piece)
+                if batch and size + cost > MAX_INVOCATION_BYTES:
+                    break
+                batch.append(position)
+                size += cost
+                position += 1
+            if not batch:
+                break
+            commands = [command for index in batch for command in queue[index][1]]
             try:
                 output, error = self.adapter.run_commands(commands), None
             except TmuxCommandError as exc:
                 output, error = exc.stdout, str(exc)
-            lines = output.splitlines()
-            for plan, line in zip(remaining, lines, strict=False):
-                session_id, window_id, window_index, pane_id = line.split(FIELD_SEP)
-                created.append(
-                    BuiltSession(
-                        plan,
-                        session_id,
-                        [window_id],
-                        [[pane_id]],
-                        first_window_index=int(window_index),
-                    )
-                )
-            if error is None:
-                break
-            failed = remaining[len(lines)]
-            outcomes[id(failed)] = SessionOutcome(
-                failed.name, failed.checkpoint_id, False, error=f"cannot create session: {error}"
-            )
-            remaining = remaining[len(lines) + 1 :]
-        return created
+            buffer += output
+            while self._marker + "\n" in buffer:
+                chunk, buffer = buffer.split(self._marker + "\n", 1)
+                item = pending.pop(0)
+                if read_output is not None:
+                    read_output(item, chunk.splitlines())
+                done.append(item)
+            if error is not None:
+                culprit = pending.pop(0)
+                failed.add(id(culprit))
+                self._fail(culprit, outcomes, error)
+                buffer = ""
+                waiting = {id(item) for item in pending}
+                later = [i for i in batch if id(queue[i][0]) in waiting]
+                if later:  # tmux stopped at the culprit: these never ran, send them again
+                    position = min(later)
+        return done
+
+    # -- phase 1: sessions ---------------------------------------------------------------
+
+    def _create_pieces(self, item: BuiltSession) -> list[list[list[str]]]:
+        plan = item.plan
+        window, pane = plan.windows[0], plan.windows[0].panes[0]
+        fmt = FIELD_SEP.join(("#{session_id}", "#{window_id}", "#{window_index}", "#{pane_id}"))
+        command = ["new-session", "-d", "-P", "-F", fmt, "-s", session_name_arg(plan.name)]
+        command += ["-x", str(window.width), "-y", str(window.height)]
+        return [[command + self._window_args(window, pane)]]
+
+    def _read_create(self, item: BuiltSession, lines: list[str]) -> None:
+        session_id, window_id, window_index, pane_id = lines[0].split(FIELD_SEP)
+        item.session_id = session_id
+        item.window_ids = [window_id]
+        item.pane_ids = [[pane_id]]
+        item.first_window_index = int(window_index)
 
     def _window_args(self, window: WindowPlan, pane: PanePlan) -> list[str]:
         args = [] if window.automatic_rename else ["-n", format_literal(window.name)]
@@ -150,38 +193,15 @@ class PlanExecutor:
 
     # -- phases 2 and 3 ------------------------------------------------------------------
 
-    def _run_phase(self, built, outcomes, make_commands, read_output):  # type: ignore[no-untyped-def]
-        """Run every session's commands in one invocation; isolate and roll back failures."""
-        done: list[BuiltSession] = []
-        remaining = list(built)
-        while remaining:
-            commands: list[list[str]] = []
-            for item in remaining:
-                commands += make_commands(item)
-                commands.append(["display-message", "-p", self._marker])
-            try:
-                output, error = self.adapter.run_commands(commands), None
-            except TmuxCommandError as exc:
-                output, error = exc.stdout, str(exc)
-            chunks = output.split(self._marker + "\n")
-            finished = len(chunks) - 1
-            for item, chunk in zip(remaining[:finished], chunks, strict=False):
-                if read_output is not None:
-                    read_output(item, chunk.splitlines())
-                done.append(item)
-            if error is None:
-                break
-            self._fail(remaining[finished], outcomes, error)
-            remaining = remaining[finished + 1 :]
-        return done
-
-    def _build_commands(self, item: BuiltSession) -> list[list[str]]:
-        plan, commands = item.plan, []
+    def _build_pieces(self, item: BuiltSession) -> list[list[list[str]]]:
+        plan, pieces = item.plan, []
         first = plan.windows[0]
-        if item.first_window_index != first.index:
-            target = f"{item.session_id}:{first.index}"
-            commands.append(["move-window", "-s", item.window_ids[0], "-t", target])
         for position, window in enumerate(plan.windows):
+            commands: list[list[str]] = []
+            pieces.append(commands)
+            if position == 0 and item.first_window_index != first.index:
+                target = f"{item.session_id}:{first.index}"
+                commands.append(["move-window", "-s", item.window_ids[0], "-t", target])
             if position > 0:
                 target = f"{item.session_id}:{window.index}"
                 ids = f"#{{window_id}}{FIELD_SEP}#{{pane_id}}"
@@ -195,7 +215,7 @@ class PlanExecutor:
                     ["split-window", "-P", "-F", "#{pane_id}", *where, *self._pane_args(pane)]
                 )
                 commands.append(["select-layout", "tiled"])
-        return commands
+        return pieces
 
     def _read_build(self, item: BuiltSession, lines: list[str]) -> None:
         queue = iter(lines)
@@ -207,12 +227,14 @@ class PlanExecutor:
             for _pane in window.panes[1:]:
                 item.pane_ids[position].append(next(queue).strip())
 
-    def _configure_commands(self, item: BuiltSession) -> list[list[str]]:
-        commands: list[list[str]] = []
+    def _configure_pieces(self, item: BuiltSession) -> list[list[list[str]]]:
+        pieces: list[list[list[str]]] = []
         active_window = None
         for window, window_id, pane_ids in zip(
             item.plan.windows, item.window_ids, item.pane_ids, strict=True
         ):
+            commands: list[list[str]] = []
+            pieces.append(commands)
             commands.append(
                 [
                     "resize-window",
@@ -246,8 +268,8 @@ class PlanExecutor:
                 commands.append(["resize-pane", "-Z", "-t", active_pane])
             if window.active:
                 active_window = window_id
-        commands.append(["select-window", "-t", active_window or item.window_ids[0]])
-        return commands
+        pieces.append([["select-window", "-t", active_window or item.window_ids[0]]])
+        return pieces
 
     # -- verification and rollback -------------------------------------------------------
 
@@ -309,3 +331,12 @@ def compare_with_plan(plan: SessionPlan, session: SessionState) -> tuple[list[st
     if len(session.windows) != len(plan.windows):
         problems.append(f"{len(session.windows)} windows, expected {len(plan.windows)}")
     return problems, warnings
+
+
+def session_name_arg(name: str) -> str:
+    """A session name as tmux reports it, turned back into a `-s` argument."""
+    return format_literal(unvis_session_name(name))
+
+
+def _argv_size(command: list[str]) -> int:
+    return sum(len(part.encode("utf-8", "surrogateescape")) + 1 for part in command) + 2

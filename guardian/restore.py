@@ -15,13 +15,13 @@ from guardian.errors import (
     ServerNotRunningError,
     TmuxError,
 )
-from guardian.executor import PlanExecutor
+from guardian.executor import PlanExecutor, session_name_arg
 from guardian.probes import process_is_running
 from guardian.targets import ServerTarget
-from guardian.tmux import format_literal
+from guardian.tmux import vis_session_name
 from recovery.checkpoint import Checkpoint, CheckpointError
 from recovery.plan import SessionPlan, plan_session
-from recovery.store import BadCheckpoint, CheckpointNotFoundError, UntrustedStoreError
+from recovery.store import CheckpointNotFoundError, UntrustedStoreError, describe_bad
 
 
 class RestoreUsageError(Exception):
@@ -75,6 +75,8 @@ def restore(
         if checkpoint_id is None and len(names or []) != 1:
             raise RestoreUsageError("--as NAME needs exactly one SESSION (or --checkpoint ID)")
         _check_name(as_name)
+        as_name = vis_session_name(as_name)
+    names = [vis_session_name(n) for n in names] if names else names
     if checkpoint_id is not None and names:
         raise RestoreUsageError("give either SESSION names or --checkpoint ID, not both")
     if checkpoint_id is not None:
@@ -114,7 +116,7 @@ def _named_checkpoint(
         return _Candidate(engine.servers[0], checkpoint_id, None, str(exc))
     except CheckpointError as exc:
         bad = store.quarantine(entry, str(exc))
-        report.notes.append(_bad_note(bad))
+        report.notes.append(describe_bad(bad))
         return _Candidate(
             engine.servers[0],
             checkpoint_id,
@@ -160,7 +162,7 @@ def _names_from_dirs(engine: Engine, target: ServerTarget, report: RestoreReport
     names = []
     for session_dir in engine.store.session_dirs(target.socket_path):
         checkpoint = engine.store.newest_verified_in(
-            session_dir, on_bad=lambda bad: report.notes.append(_bad_note(bad))
+            session_dir, on_bad=lambda bad: report.notes.append(describe_bad(bad))
         )
         if checkpoint is not None:
             names.append(checkpoint.session.name)
@@ -181,13 +183,8 @@ def _newest_good(
             return store.load(entry), None
         except CheckpointError as exc:
             bad = store.quarantine(entry, str(exc))
-            report.notes.append(_bad_note(bad) + "; trying an older checkpoint")
+            report.notes.append(describe_bad(bad) + "; trying an older checkpoint")
     return None, None
-
-
-def _bad_note(bad: BadCheckpoint) -> str:
-    where = f"moved to {bad.moved_to}" if bad.moved_to else "could not be moved"
-    return f"checkpoint {bad.entry.id} refused: {bad.reason} ({where})"
 
 
 def _restore_on_server(
@@ -263,7 +260,7 @@ def _restore_on_server(
                 adapter.run_commands(
                     [
                         ["kill-session", "-t", replaces],
-                        ["rename-session", "-t", outcome.session_id, format_literal(name)],
+                        ["rename-session", "-t", outcome.session_id, session_name_arg(name)],
                     ]
                 )
             except TmuxError as exc:

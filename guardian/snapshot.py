@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from guardian.engine import Engine
 from guardian.probes import boot_id, host_name
 from guardian.targets import ServerTarget
+from guardian.tmux import vis_session_name
 from recovery.checkpoint import Checkpoint, compress_text
+from recovery.files import StoreWriteError
 from recovery.models import ServerState, SessionState
-from recovery.store import new_checkpoint_id
+from recovery.store import describe_bad, new_checkpoint_id
 from recovery.structure import structure_key
 
 
@@ -29,10 +31,12 @@ class SessionSnapshot:
 class SnapshotReport:
     server: str
     sessions: list[SessionSnapshot] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    write_failed: bool = False
 
     @property
     def failed(self) -> bool:
-        return any(s.status == "missing" for s in self.sessions)
+        return self.write_failed or any(s.status == "missing" for s in self.sessions)
 
 
 def take_snapshot(
@@ -65,7 +69,7 @@ def save_state(
         return report
     chosen: list[SessionState] = []
     if names:
-        for name in dict.fromkeys(names):
+        for name in dict.fromkeys(vis_session_name(n) for n in names):
             session = state.session(name)
             if session is None:
                 report.sessions.append(SessionSnapshot(target.label, name, "missing"))
@@ -81,10 +85,15 @@ def save_state(
     when = now or datetime.now(UTC)
     store = engine.store
     host, boot = host_name(), boot_id()
+    to_write: list[Checkpoint] = []
     with store.locked():
         for session in chosen:
             key = structure_key(session)
-            latest = store.newest_verified(state.server.socket_path, session.name)
+            latest = store.newest_verified(
+                state.server.socket_path,
+                session.name,
+                on_bad=lambda bad: report.notes.append(describe_bad(bad)),
+            )
             if latest is not None and latest.structure == key and not force:
                 report.sessions.append(
                     SessionSnapshot(
@@ -97,18 +106,25 @@ def save_state(
                     )
                 )
                 continue
-            checkpoint = Checkpoint(
-                id=new_checkpoint_id(when),
-                created_at=when,
-                reason=reason,
-                host=host,
-                boot_id=boot,
-                server=state.server,
-                session=session,
-                structure=key,
-                contents=_session_contents(session, contents) or None,
+            to_write.append(
+                Checkpoint(
+                    id=new_checkpoint_id(when),
+                    created_at=when,
+                    reason=reason,
+                    host=host,
+                    boot_id=boot,
+                    server=state.server,
+                    session=session,
+                    structure=key,
+                    contents=_session_contents(session, contents) or None,
+                )
             )
-            store.write(checkpoint)
+        for checkpoint, result in zip(to_write, store.write_many(to_write), strict=True):
+            session = checkpoint.session
+            if isinstance(result, StoreWriteError):
+                report.notes.append(f"{session.name}: {result}")
+                report.write_failed = True
+                continue
             report.sessions.append(
                 SessionSnapshot(
                     target.label,

@@ -73,6 +73,70 @@ def format_literal(value: str) -> str:
     return value.replace("#", "##")
 
 
+_UNVIS_SIMPLE = {
+    "\\": "\\",
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "a": "\a",
+    "v": "\v",
+    "f": "\f",
+}
+
+
+def vis_session_name(name: str) -> str:
+    """A name as a person types it, in the form tmux stores and reports it."""
+    out: list[str] = []
+    for char in name:
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "\n\t\r\b\a\v\f":
+            out.append("\\" + next(k for k, v in _UNVIS_SIMPLE.items() if v == char))
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):03o}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def unvis_session_name(name: str) -> str:
+    """The name to pass to `new-session -s` so that tmux stores `name` again.
+
+    tmux keeps session names vis(3)-encoded (C-style, octal): a backslash is stored as two,
+    a control character as `\\ooo`. Passing the stored form back would encode it twice.
+    """
+    if "\\" not in name:
+        return name
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        char = name[i]
+        if char != "\\" or i + 1 == len(name):
+            out.append(char)
+            i += 1
+            continue
+        nxt = name[i + 1]
+        if nxt in _UNVIS_SIMPLE:
+            out.append(_UNVIS_SIMPLE[nxt])
+            i += 2
+            continue
+        digits = ""
+        while (
+            len(digits) < 3
+            and i + 1 + len(digits) < len(name)
+            and name[i + 1 + len(digits)] in "01234567"
+        ):
+            digits += name[i + 1 + len(digits)]
+        if digits:
+            out.append(chr(int(digits, 8)))
+            i += 1 + len(digits)
+        else:
+            out.append(nxt)
+            i += 2
+    return "".join(out)
+
+
 def command_list(commands: Iterable[Sequence[str]]) -> list[str]:
     """Join commands into one argv for a single tmux invocation, separated by `;`."""
     argv: list[str] = []
@@ -159,10 +223,13 @@ class TmuxAdapter:
     def read_server(self, *, probe_processes: bool = True) -> ServerState:
         """The whole server in one round trip, plus per-pane process facts from /proc."""
         output = self.run(["list-panes", "-a", "-F", PANE_FORMAT])
-        rows = parse_pane_records(output)
-        return build_server_state(
+        rows, unreadable = parse_pane_records(output)
+        state = build_server_state(
             self.target.socket_path, rows, probe_processes=probe_processes, read_at=time.time()
         )
+        if unreadable:
+            state = state.model_copy(update={"unreadable": tuple(unreadable)})
+        return state
 
     def capture_contents(self, pane_ids: Sequence[str], lines: int) -> dict[str, str]:
         """Visible text plus up to `lines` of scrollback of each pane, in one invocation."""
@@ -183,23 +250,28 @@ class TmuxAdapter:
         return captured
 
 
-def parse_pane_records(output: str) -> list[RawPane]:
-    """Split tmux's answer into records and fields; any record with the wrong shape is an
-    error rather than a guess (names may contain anything but our separators)."""
+def parse_pane_records(output: str) -> tuple[list[RawPane], list[str]]:
+    """Split tmux's answer into records and fields. A record of the wrong shape (a window
+    name, title or path holding our separator) is never guessed at: its whole session is
+    left out and named, so the rest of the server is still read."""
     rows: list[RawPane] = []
+    unreadable: list[str] = []
     expected = len(PANE_FIELDS) + 1
     for record in output.split(RECORD_END + "\n"):
         if not record:
             continue
         parts = record.split(FIELD_SEP)
         if len(parts) != expected or parts[-1] != "":
-            session = parts[2] if len(parts) > 2 else "?"
-            raise ReadError(
-                f"cannot read session {session}: a name, title or path in it contains a "
-                "control character tmux-guardian uses as a separator (rename it)"
-            )
+            session_id = parts[2] if len(parts) > 2 and parts[2].startswith("$") else None
+            if session_id is None:
+                raise ReadError("cannot parse tmux's answer (a field count did not match)")
+            if session_id not in unreadable:
+                unreadable.append(session_id)
+            continue
         rows.append(RawPane(dict(zip(PANE_FIELDS, parts[:-1], strict=True))))
-    return rows
+    if unreadable:
+        rows = [row for row in rows if row.fields["session_id"] not in unreadable]
+    return rows, unreadable
 
 
 def _int(value: str, default: int | None = None) -> int | None:

@@ -60,7 +60,8 @@ def decompress_text(blob: str) -> str:
 
 
 def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
-    """The file's bytes. Readable JSON; the digest is over the canonical payload."""
+    """The file's bytes: compact JSON (the C encoder; `jq .` shows it readably); the digest
+    is over the canonical payload."""
     payload = checkpoint.model_dump(mode="json")
     envelope = {
         "format": FORMAT,
@@ -68,7 +69,7 @@ def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
         "sha256": sha256_hex(payload),
         "payload": payload,
     }
-    return json.dumps(envelope, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 def decode_checkpoint(data: bytes) -> Checkpoint:

@@ -104,6 +104,8 @@ class ServerState(_Frozen):
     server: ServerInfo
     sessions: tuple[SessionState, ...]
     read_at: float
+    unreadable: tuple[str, ...] = ()
+    """Ids of sessions left out because a window name, title or path held a separator."""
 
     def session(self, name: str) -> SessionState | None:
         return next((s for s in self.sessions if s.name == name), None)

@@ -33,6 +33,7 @@ from recovery.checkpoint import Checkpoint, CheckpointError, decode_checkpoint, 
 from recovery.files import (
     StoreWriteError,
     atomic_write,
+    atomic_write_many,
     ensure_private_dir,
 )
 from recovery.retention import Dated, select_for_deletion
@@ -68,6 +69,11 @@ class BadCheckpoint:
     entry: CheckpointEntry
     reason: str
     moved_to: Path | None
+
+
+def describe_bad(bad: BadCheckpoint) -> str:
+    where = f"moved to {bad.moved_to}" if bad.moved_to else "could not be moved"
+    return f"checkpoint {bad.entry.id} refused: {bad.reason} ({where})"
 
 
 class ServerManifest(BaseModel):
@@ -164,6 +170,29 @@ class CheckpointStore:
         assert entry is not None
         self.prune(directory, protect=checkpoint.id, now=checkpoint.created_at)
         return entry
+
+    def write_many(self, checkpoints: list[Checkpoint]) -> list[CheckpointEntry | StoreWriteError]:
+        """Write several checkpoints (one snapshot of many sessions) with shared fsyncs,
+        then prune each session. Caller holds the lock."""
+        ensure_private_dir(self.checkpoints_dir)
+        items: list[tuple[Path, bytes]] = []
+        for checkpoint in checkpoints:
+            directory = ensure_private_dir(
+                self.session_dir(checkpoint.server.socket_path, checkpoint.session.name)
+            )
+            items.append((directory / f"{checkpoint.id}.json", encode_checkpoint(checkpoint)))
+        results: list[CheckpointEntry | StoreWriteError] = []
+        for checkpoint, (path, _), error in zip(
+            checkpoints, items, atomic_write_many(items), strict=True
+        ):
+            if error is not None:
+                results.append(error)
+                continue
+            entry = self._entry(path)
+            assert entry is not None
+            self.prune(path.parent, protect=checkpoint.id, now=checkpoint.created_at)
+            results.append(entry)
+        return results
 
     def write_manifest(self, socket_path: str, sessions: list[str], now: datetime) -> None:
         """Record which sessions the server held. Caller holds the lock."""

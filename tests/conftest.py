@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 from guardian.cli import main
+from guardian.tmux import tmux_arg
 
 TMUX = shutil.which("tmux")
 needs_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -74,7 +75,7 @@ class PrivateServer:
 
     def cmd(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
-            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *args],
+            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *map(tmux_arg, args)],
             capture_output=True,
             text=True,
             timeout=10,

@@ -80,3 +80,14 @@ def test_resigned_payload_with_unknown_field_is_refused() -> None:
 def test_garbage_is_refused(data: bytes) -> None:
     with pytest.raises(CheckpointError):
         decode_checkpoint(data)
+
+
+@pytest.mark.parametrize(
+    "typed", ["plain", "back\\slash", "tab\there", "nl\nx", "ctl\x01\x1f\x7f", "é 日本 ✓", "\\\\;"]
+)
+def test_session_name_vis_round_trip(typed: str) -> None:
+    from guardian.tmux import unvis_session_name, vis_session_name
+
+    stored = vis_session_name(typed)
+    assert all(ord(c) >= 0x20 and ord(c) != 0x7F for c in stored)
+    assert unvis_session_name(stored) == typed

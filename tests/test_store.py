@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
@@ -31,10 +32,8 @@ from tests.factories import checkpoint, session
 def loadable(store: CheckpointStore) -> list[str]:
     ids = []
     for entry in store.entries():
-        try:
+        with contextlib.suppress(CheckpointError):
             ids.append(store.load(entry).id)
-        except CheckpointError:
-            pass
     return ids
 
 
@@ -129,9 +128,11 @@ def test_one_writer_at_a_time_across_processes(tmp_path: Path) -> None:
     try:
         assert ready.wait(10)
         started = time.monotonic()
-        with pytest.raises(StoreBusyError, match=str(holder.pid)):
-            with CheckpointStore(root).locked(timeout=0.3):
-                pass
+        with (
+            pytest.raises(StoreBusyError, match=str(holder.pid)),
+            CheckpointStore(root).locked(timeout=0.3),
+        ):
+            pass
         assert time.monotonic() - started >= 0.3
     finally:
         release.set()
@@ -147,7 +148,7 @@ def test_bad_file_is_quarantined_and_older_one_used(tmp_path: Path) -> None:
     with store.locked():
         store.write(old_cp)
         new = store.write(new_cp)
-    new.path.write_bytes(new.path.read_bytes().replace(b'"index": 1', b'"index": 7'))
+    new.path.write_bytes(new.path.read_bytes().replace(b'"index":1', b'"index":7'))
     bad = []
     got = store.newest_verified(old_cp.server.socket_path, "work", on_bad=bad.append)
     assert got is not None and got.id == old_cp.id
