@@ -222,7 +222,12 @@ class TmuxAdapter:
 
     def read_server(self, *, probe_processes: bool = True) -> ServerState:
         """The whole server in one round trip, plus per-pane process facts from /proc."""
-        output = self.run(["list-panes", "-a", "-F", PANE_FORMAT])
+        try:
+            output = self.run(["list-panes", "-a", "-F", PANE_FORMAT])
+        except TmuxCommandError as exc:
+            if str(exc) != "no current target":
+                raise
+            output = ""  # a live server with no sessions (exit-empty off)
         rows, unreadable = parse_pane_records(output)
         state = build_server_state(
             self.target.socket_path, rows, probe_processes=probe_processes, read_at=time.time()
