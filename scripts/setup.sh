@@ -22,6 +22,11 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null
-.venv/bin/python -m pip install --quiet --editable ".${extras}" 2>&1 | grep -v -e '^WARNING: Location' -e 'BuildBackendWarning' >&2 || true
-.venv/bin/python -c 'import guardian.cli' || { echo "setup: install failed" >&2; exit 1; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
+       .venv/bin/python -m pip install --quiet --editable ".${extras}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: installing tmux-guardian into .venv failed (output above)" >&2
+  exit 1
+fi
