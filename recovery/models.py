@@ -51,6 +51,11 @@ class PaneState(_Frozen):
     """The program in the foreground: one started from the shell, or the pane's own command."""
     stopped: bool = False
     """The foreground process group is stopped (state T)."""
+    input_off: bool = False
+    history_size: int = 0
+    cursor: tuple[int, int] = (0, 0)
+    writer_blocked: bool = False
+    """The foreground program sleeps inside write() on the tty (XOFF, or a slow reader)."""
 
     @property
     def geometry(self) -> tuple[int, int, int, int]:

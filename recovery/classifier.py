@@ -1,0 +1,365 @@
+"""classify_server: one poll's observations + memory -> a verdict per session, and new memory.
+
+Pure: no clock, no I/O. Built on FIELD_NOTES.md:
+- a crash fires no hook; `kill-server` fires the first session's `session-closed` hook;
+- a timeout alone is not a freeze: the server must be stopped (T) or time out repeatedly;
+- a stopped foreground group or a writer stuck behind XOFF freezes a pane; copy mode and
+  disabled input never count;
+- a dead pane is damage only for SIGKILL/SEGV/BUS/ABRT/ILL/FPE, a lost exit status, or a
+  non-zero exit of a program that was the pane's own command.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from recovery.health import DisconnectKind, FrozenKind, Health, PaneIssue, Verdict
+from recovery.models import PaneState, SessionState
+from recovery.observations import PaneMemory, ServerMemory, ServerProbe
+
+DAMAGE_SIGNALS = frozenset(
+    {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
+)
+TIMEOUTS_BEFORE_FROZEN = 3
+HOOK_SLACK = 2.0
+"""The hook stamps whole seconds; a close up to this long before the last good poll counts."""
+
+
+@dataclass(frozen=True)
+class ClassifyInput:
+    probe: ServerProbe
+    memory: ServerMemory
+    now: float
+    skip: Collection[str] = ()
+    """Session names not guarded (ignored or forgotten)."""
+    restore_set: Collection[str] = ()
+    """Sessions the server should hold (its manifest minus tombstones)."""
+    starting: bool = False
+    freeze_grace: float = 2.0
+    rebooted: bool = False
+
+
+@dataclass
+class ClassifyResult:
+    verdicts: list[Verdict]
+    memory: ServerMemory
+    closed: list[str] = field(default_factory=list)
+    """Sessions a person closed (they leave the restore set)."""
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def judge_dead_pane(pane: PaneState, remembered: PaneMemory | None) -> tuple[bool, str, bool]:
+    """(is damage, why, exit status lost) for a pane with `pane_dead=1`."""
+    if pane.dead_status is None and pane.dead_signal is None:
+        return True, "exit status lost (tmux never reaped it)", True
+    if pane.dead_signal is not None:
+        name = signal_name(pane.dead_signal)
+        if pane.dead_signal in DAMAGE_SIGNALS:
+            return True, f"killed by {name}", False
+        return False, f"ended by {name}", False
+    status = pane.dead_status or 0
+    if status == 0:
+        return False, "exited normally", False
+    was_shell = remembered.is_shell if remembered is not None else not pane.start_command
+    if was_shell:
+        return False, f"shell exited with status {status}", False
+    program = remembered.argv[0] if remembered and remembered.argv else pane.start_command
+    return True, f"{program} exited with status {status}", False
+
+
+def classify_server(given: ClassifyInput) -> ClassifyResult:
+    probe, memory = given.probe, given.memory
+    if probe.state is not None:
+        return _classify_live(given)
+    if probe.error == "not_answering":
+        return _classify_silent(given)
+    if probe.error in ("absent", "not_running"):
+        return _classify_gone(given)
+    # tmux answered with an unexpected error: say so, change nothing
+    verdicts = [
+        Verdict(
+            server=probe.socket_path,
+            session=name,
+            health=Health.HEALTHY,
+            evidence=(f"cannot read the server: {probe.message}",),
+        )
+        for name in _known_sessions(given)
+    ]
+    return ClassifyResult(verdicts, memory)
+
+
+def _known_sessions(given: ClassifyInput) -> list[str]:
+    names = list(given.memory.sessions.values()) if given.memory.last_ok_at else []
+    names += [n for n in given.restore_set if n not in names]
+    return [n for n in names if n not in given.skip]
+
+
+def _classify_live(given: ClassifyInput) -> ClassifyResult:
+    probe, memory, now = given.probe, given.memory, given.now
+    state = probe.state
+    assert state is not None
+    pid = state.server.pid
+    panes: dict[str, PaneMemory] = {}
+    stopped_since: dict[str, float] = {}
+    xoff: dict[str, tuple[int, int, int, float]] = {}
+    verdicts: list[Verdict] = []
+    live_names = {s.name for s in state.sessions}
+    orphan = memory.pid is not None and memory.pid != pid and memory.pid in probe.listeners
+    for session in state.sessions:
+        if session.name in given.skip:
+            continue
+        verdict = _classify_session(given, session, pid, panes, stopped_since, xoff)
+        if probe.foreign_binary and verdict.health is Health.HEALTHY:
+            verdict = verdict.model_copy(
+                update={
+                    "health": Health.DISCONNECTED,
+                    "disconnect": DisconnectKind.VERSION_MISMATCH,
+                    "binary": probe.foreign_binary,
+                    "evidence": (
+                        f"server pid {pid} runs {probe.foreign_binary}, not the "
+                        "installed tmux: attaching may fail",
+                    ),
+                }
+            )
+        verdicts.append(verdict)
+    closed: list[str] = []
+    if orphan:
+        # Split brain: the sessions we knew live on a server that lost its socket path.
+        for name in memory.sessions.values():
+            if name in live_names or name in given.skip:
+                continue
+            verdicts.append(
+                Verdict(
+                    server=probe.socket_path,
+                    session=name,
+                    health=Health.DISCONNECTED,
+                    disconnect=DisconnectKind.SPLIT_BRAIN,
+                    server_pid=memory.pid,
+                    other_pid=pid,
+                    evidence=(
+                        f"server pid {memory.pid} still runs but server pid {pid} now "
+                        "owns its socket path",
+                    ),
+                )
+            )
+    else:
+        live_ids = {s.session_id for s in state.sessions}
+        for session_id, name in memory.sessions.items():
+            if session_id not in live_ids and name not in live_names:
+                closed.append(name)  # vanished while its server lives: closed, never a crash
+    if given.starting:
+        closed_at_start = {e.name for e in probe.closed}
+        for name in given.restore_set:
+            if name in live_names or name in given.skip or name in closed_at_start:
+                continue
+            verdicts.append(
+                Verdict(
+                    server=probe.socket_path,
+                    session=name,
+                    health=Health.CRASHED,
+                    server_pid=pid,
+                    evidence=_start_evidence(given, "missing"),
+                )
+            )
+    new_memory = ServerMemory(
+        last_ok_at=now,
+        pid=memory.pid if orphan else pid,
+        sessions=dict(memory.sessions)
+        if orphan
+        else {s.session_id: s.name for s in state.sessions},
+        timeouts=0,
+        panes=panes,
+        stopped_since=stopped_since,
+        xoff=xoff,
+    )
+    return ClassifyResult(verdicts, new_memory, closed)
+
+
+def _classify_session(
+    given: ClassifyInput,
+    session: SessionState,
+    server_pid: int | None,
+    panes: dict[str, PaneMemory],
+    stopped_since: dict[str, float],
+    xoff: dict[str, tuple[int, int, int, float]],
+) -> Verdict:
+    memory, now = given.memory, given.now
+    damaged: list[PaneIssue] = []
+    closable: list[str] = []
+    groups: list[int] = []
+    xoff_panes: list[str] = []
+    evidence: list[str] = []
+    for window in session.windows:
+        for pane in window.panes:
+            remembered = memory.panes.get(pane.pane_id)
+            where = f"pane {window.index}.{pane.index}"
+            if pane.dead:
+                is_damage, why, lost = judge_dead_pane(pane, remembered)
+                if remembered is not None:
+                    panes[pane.pane_id] = remembered
+                if is_damage:
+                    damaged.append(
+                        PaneIssue(
+                            pane_id=pane.pane_id,
+                            window_index=window.index,
+                            pane_index=pane.index,
+                            reason=why,
+                            cwd=remembered.cwd if remembered else pane.cwd,
+                            lost_status=lost,
+                        )
+                    )
+                    evidence.append(f"{where}: {why}")
+                else:
+                    closable.append(pane.pane_id)
+                continue
+            panes[pane.pane_id] = PaneMemory(
+                is_shell=pane.is_shell,
+                argv=pane.program.argv if pane.program else None,
+                cwd=pane.cwd,
+            )
+            if pane.in_mode or pane.input_off:
+                continue  # copy mode and disabled input are a person's doing, never frozen
+            if pane.stopped:
+                since = memory.stopped_since.get(pane.pane_id, now)
+                stopped_since[pane.pane_id] = since
+                leader = pane.program or pane.process
+                if now - since >= given.freeze_grace and leader is not None:
+                    groups.append(leader.pid)
+                    evidence.append(f"{where}: {leader.name} stopped for {now - since:.0f}s")
+            if pane.writer_blocked:
+                signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
+                previous = memory.xoff.get(pane.pane_id)
+                since = previous[3] if previous and previous[:3] == signature else now
+                xoff[pane.pane_id] = (*signature, since)
+                if now - since >= given.freeze_grace:
+                    xoff_panes.append(pane.pane_id)
+                    evidence.append(f"{where}: output stopped (XOFF) for {now - since:.0f}s")
+    common = {
+        "server": given.probe.socket_path,
+        "session": session.name,
+        "session_id": session.session_id,
+        "attached": session.attached > 0,
+        "server_pid": server_pid,
+        "closable_panes": tuple(closable),
+    }
+    if groups or xoff_panes:
+        kind = FrozenKind.PANE_STOPPED if groups else FrozenKind.XOFF
+        return Verdict(
+            health=Health.FROZEN,
+            frozen=kind,
+            stopped_groups=tuple(groups),
+            xoff_panes=tuple(xoff_panes),
+            evidence=tuple(evidence),
+            damaged_panes=tuple(damaged),
+            **common,
+        )
+    if damaged:
+        return Verdict(
+            health=Health.CORRUPTED,
+            damaged_panes=tuple(damaged),
+            evidence=tuple(evidence),
+            **common,
+        )
+    return Verdict(health=Health.HEALTHY, **common)
+
+
+def _classify_silent(given: ClassifyInput) -> ClassifyResult:
+    probe, memory = given.probe, given.memory
+    pid = memory.pid if memory.pid is not None else (probe.listeners or (None,))[0]
+    timeouts = memory.timeouts + 1
+    process = probe.process_state.get(pid) if pid is not None else None
+    names = _known_sessions(given)
+    if process == "T":
+        health, kind = Health.FROZEN, FrozenKind.SERVER_STOPPED
+        evidence = (f"server pid {pid} does not answer and is stopped (state T)",)
+    elif timeouts >= TIMEOUTS_BEFORE_FROZEN:
+        health, kind = Health.FROZEN, FrozenKind.SERVER_UNRESPONSIVE
+        evidence = (
+            f"server pid {pid} did not answer {timeouts} polls in a row (state {process or '?'})",
+        )
+    else:
+        health, kind = Health.HEALTHY, None
+        evidence = (f"server slow to answer ({timeouts} of {TIMEOUTS_BEFORE_FROZEN})",)
+    verdicts = [
+        Verdict(
+            server=probe.socket_path,
+            session=name,
+            health=health,
+            frozen=kind,
+            server_pid=pid,
+            evidence=evidence,
+        )
+        for name in names
+    ]
+    return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": timeouts, "pid": pid}))
+
+
+def _classify_gone(given: ClassifyInput) -> ClassifyResult:
+    probe, memory = given.probe, given.memory
+    names = _known_sessions(given)
+    if probe.listeners:
+        pid = memory.pid if memory.pid in probe.listeners else probe.listeners[0]
+        split = len(probe.listeners) > 1
+        kind = DisconnectKind.SPLIT_BRAIN if split else DisconnectKind.SOCKET_MISSING
+        why = (
+            f"server pid {pid} runs but its socket {probe.socket_path} is "
+            f"{'missing' if not probe.socket_exists else 'unreachable'}"
+        )
+        if split:
+            why = f"servers {', '.join(map(str, probe.listeners))} all claim {probe.socket_path}"
+        verdicts = [
+            Verdict(
+                server=probe.socket_path,
+                session=name,
+                health=Health.DISCONNECTED,
+                disconnect=kind,
+                server_pid=pid,
+                evidence=(why,),
+                other_pid=next((p for p in probe.listeners if p != pid), None),
+            )
+            for name in names
+        ]
+        return ClassifyResult(verdicts, memory.model_copy(update={"pid": pid, "timeouts": 0}))
+    if memory.last_ok_at is None:
+        evidence = _start_evidence(given, "not running")
+        health = Health.CRASHED
+    else:
+        hooked = [
+            e.name
+            for e in probe.closed
+            if e.session_id in memory.sessions and e.at >= memory.last_ok_at - HOOK_SLACK
+        ]
+        if hooked:
+            health = Health.STOPPED
+            evidence = (
+                f"server shut down on purpose (session-closed hook for '{hooked[0]}' "
+                "just before it exited)",
+            )
+        else:
+            health = Health.CRASHED
+            evidence = (f"server pid {memory.pid} vanished without a session-closed hook",)
+    verdicts = [
+        Verdict(
+            server=probe.socket_path,
+            session=name,
+            health=health,
+            server_pid=memory.pid,
+            evidence=evidence,
+        )
+        for name in names
+    ]
+    return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": 0}))
+
+
+def _start_evidence(given: ClassifyInput, what: str) -> tuple[str, ...]:
+    if given.rebooted:
+        return (f"session {what} after a reboot (boot id changed)",)
+    return (f"session {what} when the watcher started",)

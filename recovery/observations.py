@@ -1,0 +1,66 @@
+"""What one poll saw of one server, and what the classifier remembers between polls."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recovery.models import ServerState
+
+
+class ClosedEvent(BaseModel):
+    """A line the `session-closed` hook appended: a session ended while tmux was running."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: float
+    session_id: str
+    name: str
+
+
+class ServerProbe(BaseModel):
+    """One poll of one server: its answer (or why none), and process facts from /proc."""
+
+    model_config = ConfigDict(frozen=True)
+
+    socket_path: str
+    state: ServerState | None = None
+    error: str | None = None
+    """None, or one of: absent (no socket file), not_running (nobody listens),
+    not_answering (timeout), failed (tmux said something else)."""
+    message: str = ""
+    socket_exists: bool = True
+    listeners: tuple[int, ...] = ()
+    """Pids of tmux servers listening on this socket path (found through /proc/net/unix,
+    which keeps showing the path after the file was deleted)."""
+    process_state: dict[int, str] = Field(default_factory=dict)
+    """Kernel state letter (R, S, T, Z...) of the server pids above and the remembered one."""
+    foreign_binary: str | None = None
+    """The server runs a binary other than the installed tmux (upgraded since it started)."""
+    closed: tuple[ClosedEvent, ...] = ()
+    at: float = 0.0
+
+
+class PaneMemory(BaseModel):
+    """What a pane was while alive: needed once it is dead (its pid and argv are gone)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    is_shell: bool
+    argv: tuple[str, ...] | None
+    cwd: str
+
+
+class ServerMemory(BaseModel):
+    """The classifier's memory of one server across polls. Replaced, never mutated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    last_ok_at: float | None = None
+    pid: int | None = None
+    sessions: dict[str, str] = Field(default_factory=dict)
+    """session id -> name, from the last good read."""
+    timeouts: int = 0
+    panes: dict[str, PaneMemory] = Field(default_factory=dict)
+    stopped_since: dict[str, float] = Field(default_factory=dict)
+    xoff: dict[str, tuple[int, int, int, float]] = Field(default_factory=dict)
+    """pane id -> (history size, cursor x, cursor y, since when unchanged)."""

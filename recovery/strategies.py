@@ -1,0 +1,171 @@
+"""One ladder per failure: a verdict in, the steps to repair it out (DESIGN.md, "Strategies").
+
+Pure. The executor in guardian/ performs the steps and verifies each by a fresh read.
+"""
+
+from __future__ import annotations
+
+import signal
+from enum import StrEnum
+from pathlib import PurePath
+
+from pydantic import BaseModel, ConfigDict
+
+from config.settings import Settings
+from recovery.health import DisconnectKind, FrozenKind, Health, Verdict
+
+
+class StepKind(StrEnum):
+    SIGNAL = "signal"
+    SIGNAL_GROUP = "signal group"
+    SEND_KEYS = "send keys"
+    MAKE_SOCKET_DIR = "make socket dir"
+    RESPAWN_PANE = "respawn pane"
+    KILL_PANE = "close pane"
+    CHECKPOINT = "checkpoint"
+    WAIT_GONE = "wait for old server to exit"
+    KILL_SERVER = "kill server"
+    REBUILD = "rebuild from checkpoint"
+    NOTIFY = "tell the person"
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: StepKind
+    pid: int | None = None
+    signal: int | None = None
+    pane_id: str | None = None
+    keys: str | None = None
+    path: str | None = None
+    cwd: str | None = None
+    message: str | None = None
+
+    def describe(self) -> str:
+        match self.kind:
+            case StepKind.SIGNAL:
+                return f"send {signal.Signals(self.signal or 0).name} to pid {self.pid}"
+            case StepKind.SIGNAL_GROUP:
+                return f"send {signal.Signals(self.signal or 0).name} to process group {self.pid}"
+            case StepKind.SEND_KEYS:
+                return f"send {self.keys} to pane {self.pane_id}"
+            case StepKind.MAKE_SOCKET_DIR:
+                return f"create {self.path} (mode 0700)"
+            case StepKind.RESPAWN_PANE:
+                return f"respawn pane {self.pane_id} in {self.cwd}"
+            case StepKind.KILL_PANE:
+                return f"close dead pane {self.pane_id}"
+            case StepKind.WAIT_GONE:
+                return f"wait for pid {self.pid} to exit"
+            case StepKind.KILL_SERVER:
+                return f"kill -9 server pid {self.pid}"
+            case StepKind.NOTIFY:
+                return f"tell the person: {self.message}"
+        return self.kind.value
+
+
+class RecoveryPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    steps: tuple[Step, ...]
+    counts: bool = True
+    """False for steps that cannot hurt (reaping a lost exit status, a notice): they do not
+    count against the crash-loop breaker."""
+
+    @property
+    def rebuilds(self) -> bool:
+        return any(step.kind is StepKind.REBUILD for step in self.steps)
+
+    def describe(self) -> str:
+        return "; ".join(step.describe() for step in self.steps)
+
+
+def plan_recovery(verdict: Verdict, settings: Settings) -> RecoveryPlan | None:
+    """The repair for one failing session, or None when there is nothing to repair."""
+    pid = verdict.server_pid
+    match verdict.health:
+        case Health.CRASHED:
+            steps = [Step(kind=StepKind.WAIT_GONE, pid=pid)] if pid else []
+            return RecoveryPlan(verdict=verdict, steps=(*steps, Step(kind=StepKind.REBUILD)))
+        case Health.FROZEN:
+            return _frozen(verdict, settings)
+        case Health.CORRUPTED:
+            return _corrupted(verdict)
+        case Health.DISCONNECTED:
+            return _disconnected(verdict)
+    return None
+
+
+def plan_housekeeping(verdict: Verdict) -> list[Step]:
+    """Dead panes a person ended are closed, as tmux would have closed them."""
+    return [Step(kind=StepKind.KILL_PANE, pane_id=pane) for pane in verdict.closable_panes]
+
+
+def _frozen(verdict: Verdict, settings: Settings) -> RecoveryPlan:
+    pid = verdict.server_pid
+    if verdict.frozen is FrozenKind.SERVER_STOPPED:
+        return RecoveryPlan(
+            verdict=verdict, steps=(Step(kind=StepKind.SIGNAL, pid=pid, signal=signal.SIGCONT),)
+        )
+    if verdict.frozen is FrozenKind.SERVER_UNRESPONSIVE:
+        if settings.kill_frozen_server and pid:
+            steps = (
+                Step(kind=StepKind.KILL_SERVER, pid=pid),
+                Step(kind=StepKind.WAIT_GONE, pid=pid),
+                Step(kind=StepKind.REBUILD),
+            )
+            return RecoveryPlan(verdict=verdict, steps=steps)
+        message = (
+            f"tmux server pid {pid} does not answer; its programs keep running. "
+            f"`kill -9 {pid}` then `tmux-guardian restore` rebuilds it, or set "
+            "kill_frozen_server = true"
+        )
+        return RecoveryPlan(
+            verdict=verdict, steps=(Step(kind=StepKind.NOTIFY, message=message),), counts=False
+        )
+    steps = [
+        Step(kind=StepKind.SIGNAL_GROUP, pid=group, signal=signal.SIGCONT)
+        for group in verdict.stopped_groups
+    ]
+    steps += [
+        Step(kind=StepKind.SEND_KEYS, pane_id=pane, keys="C-q") for pane in verdict.xoff_panes
+    ]
+    return RecoveryPlan(verdict=verdict, steps=tuple(steps))
+
+
+def _corrupted(verdict: Verdict) -> RecoveryPlan:
+    if any(pane.lost_status for pane in verdict.damaged_panes) and verdict.server_pid:
+        # Debian's tmux can miss a pane's exit: make it reap the child, then judge again.
+        step = Step(kind=StepKind.SIGNAL, pid=verdict.server_pid, signal=signal.SIGCHLD)
+        return RecoveryPlan(verdict=verdict, steps=(step,), counts=False)
+    steps = [Step(kind=StepKind.CHECKPOINT)]
+    steps += [
+        Step(kind=StepKind.RESPAWN_PANE, pane_id=pane.pane_id, cwd=pane.cwd)
+        for pane in verdict.damaged_panes
+    ]
+    return RecoveryPlan(verdict=verdict, steps=tuple(steps))
+
+
+def _disconnected(verdict: Verdict) -> RecoveryPlan:
+    pid = verdict.server_pid
+    if verdict.disconnect is DisconnectKind.SOCKET_MISSING and pid:
+        steps = (
+            Step(kind=StepKind.MAKE_SOCKET_DIR, path=str(PurePath(verdict.server).parent)),
+            Step(kind=StepKind.SIGNAL, pid=pid, signal=signal.SIGUSR1),
+        )
+        return RecoveryPlan(verdict=verdict, steps=steps)
+    if verdict.disconnect is DisconnectKind.SPLIT_BRAIN:
+        message = (
+            f"server pid {pid} lost its socket {verdict.server} to server pid "
+            f"{verdict.other_pid}; nothing was changed. To reach the old server: "
+            f"stop the new one, then `kill -USR1 {pid}`"
+        )
+    else:
+        message = (
+            f"server pid {pid} runs {verdict.binary}; attach with "
+            f"`{verdict.binary} -S {verdict.server} attach`"
+        )
+    return RecoveryPlan(
+        verdict=verdict, steps=(Step(kind=StepKind.NOTIFY, message=message),), counts=False
+    )
