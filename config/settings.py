@@ -68,6 +68,7 @@ class Settings(_Strict):
     restore_on_start: bool = True
     kill_frozen_server: bool = False
     grace_period: float = Field(10.0, ge=0)
+    freeze_grace: float = Field(2.0, ge=0, description="how long a pane may stay stopped")
     backoff: Backoff = Backoff()
     burst: Burst = Burst()
     notifications: bool = True

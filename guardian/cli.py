@@ -98,7 +98,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     ver = command("verify", "verify every checkpoint's checksum; bad files go to quarantine/")
     ver.add_argument("--json", action="store_true", help="machine-readable output")
+
+    watch = command("watch", "guard sessions in the background: classify, recover, checkpoint")
+    watch.add_argument("--interval", type=_positive_float, metavar="S", help="seconds per poll")
+    watch.add_argument("--once", action="store_true", help="one poll, then exit")
+    watch.add_argument("--no-recover", action="store_true", help="only classify and journal")
+    watch.add_argument("--quiet", action="store_true", help="log to the file only")
+
+    hist = command("history", "the recovery journal: verdicts and actions, oldest first")
+    hist.add_argument("session", nargs="?", metavar="SESSION")
+    hist.add_argument("--limit", type=int, default=50, metavar="N", help="last N entries")
+    hist.add_argument("--json", action="store_true", help="machine-readable output")
+
+    forget = command("forget", "stop guarding a session (never recovered or restored again)")
+    forget.add_argument("session", metavar="SESSION")
+
+    recover = command("recover", "reset a given-up session and recover it now")
+    recover.add_argument("session", metavar="SESSION")
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
 
 
 def _version() -> str:
@@ -134,10 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _expected_failures() -> tuple[type[Exception], ...]:
     from guardian.errors import TmuxError
+    from guardian.watcher import WatcherBusyError
     from recovery.files import StoreWriteError
     from recovery.store import StoreBusyError, UntrustedStoreError
 
-    return (TmuxError, StoreWriteError, StoreBusyError, UntrustedStoreError, OSError)
+    return (TmuxError, StoreWriteError, StoreBusyError, UntrustedStoreError, WatcherBusyError,
+            OSError)  # fmt: skip
 
 
 def _fail(message: str, code: int) -> int:

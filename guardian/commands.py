@@ -45,11 +45,15 @@ def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         _emit_json({"sessions": rows, "servers": servers})
         return 0
     for server in servers:
+        if server["watcher_pid"]:
+            print(
+                f"{server['server']}: watcher pid {server['watcher_pid']}, "
+                f"last poll {server['last_poll_age']:.1f}s ago"
+            )
         if not server["running"]:
             print(f"{server['server']}: {server['message']}")
     if not rows:
-        if all(s["running"] for s in servers):
-            print("no sessions")
+        print("no sessions")
         return 0
     width = max(len(r["name"]) for r in rows)
     for r in rows:
@@ -59,11 +63,17 @@ def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
             else "never"
         )
         where = f"{r['server']}:" if len(engine.servers) > 1 else ""
+        health = r["health"] + (" (paused)" if r["paused"] else "")
+        health += " (given up)" if r["given_up"] else ""
         print(
-            f"{where}{r['name']:<{width}}  {r['health']:<8}  "
+            f"{where}{r['name']:<{width}}  {health:<12}  "
             f"{'attached' if r['attached'] else 'detached':<8}  "
             f"{r['windows']}w/{r['panes']}p  checkpoint {last}"
         )
+        for line in r["evidence"]:
+            print(f"    {line}")
+        if r["given_up"]:
+            print(f"    given up: {r['given_up']}")
     return 0
 
 
@@ -106,8 +116,10 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     else:
         for s in items:
             if s.status == "saved":
-                print(f"saved     {s.session}  ({s.windows} windows, {s.panes} panes) "
-                      f"-> {s.checkpoint_id}")  # fmt: skip
+                print(
+                    f"saved     {s.session}  ({s.windows} windows, {s.panes} panes) "
+                    f"-> {s.checkpoint_id}"
+                )
             elif s.status == "unchanged":
                 print(f"unchanged {s.session}  (checkpoint {s.checkpoint_id} is current)")
             elif s.status == "ignored":
@@ -120,8 +132,10 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
             _err(error)
         saved = sum(1 for s in items if s.status == "saved")
         if items:
-            print(f"{saved} saved, {sum(1 for s in items if s.status == 'unchanged')} unchanged "
-                  f"in {time.perf_counter() - started:.2f}s")  # fmt: skip
+            print(
+                f"{saved} saved, {sum(1 for s in items if s.status == 'unchanged')} unchanged "
+                f"in {time.perf_counter() - started:.2f}s"
+            )
     return 1 if failed else 0
 
 
@@ -176,8 +190,10 @@ def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bo
         for warning in item.warnings:
             print(f"          warning: {warning}")
     if report.items and not args.dry_run:
-        print(f"restored {report.count('restored')}, skipped {report.count('skipped')}, "
-              f"failed {report.count('failed')}")  # fmt: skip
+        print(
+            f"restored {report.count('restored')}, skipped {report.count('skipped')}, "
+            f"failed {report.count('failed')}"
+        )
     return 1 if report.failed else 0
 
 
@@ -263,3 +279,112 @@ def cmd_verify(engine: Engine, args: argparse.Namespace, *, explicit_server: boo
             _err(f"BAD {item['path']}: {item['reason']} (moved to {item['moved_to']})")
         print(f"{len(entries)} checked, {len(entries) - len(bad)} ok, {len(bad)} bad")
     return 1 if bad else 0
+
+
+# -- watch, history, forget, recover ----------------------------------------------------------
+
+
+def cmd_watch(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.watcher import run_watch
+
+    return run_watch(
+        engine,
+        interval=args.interval,
+        once=args.once,
+        recover=not args.no_recover,
+        quiet=args.quiet,
+    )
+
+
+def cmd_history(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from recovery.journal import Journal
+
+    entries = Journal(engine.state_dir).read(limit=args.limit, session=args.session)
+    if args.json:
+        _emit_json({"entries": [json.loads(e.model_dump_json(exclude_none=True)) for e in entries]})
+        return 0
+    if not entries:
+        print("no recovery history")
+    for e in entries:
+        when = e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        what = e.action or e.health or e.kind
+        line = f"{when}  {e.session}  {what}"
+        if e.outcome:
+            line += f"  -> {e.outcome}"
+        if e.duration_ms is not None:
+            line += f" ({e.duration_ms:.0f} ms)"
+        print(line)
+        for evidence in e.evidence:
+            print(f"    {evidence}")
+    return 0
+
+
+def _one_server(engine: Engine, action: str) -> Any:
+    if len(engine.servers) != 1:
+        from guardian.cli import UsageError
+
+        raise UsageError(f"{action} needs one server: name it with -L or -S")
+    return engine.servers[0]
+
+
+def cmd_forget(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.tmux import vis_session_name
+    from recovery.shared import SharedStore, shared_key
+
+    target = _one_server(engine, "forget")
+    name = vis_session_name(args.session)
+    store, shared = engine.store, SharedStore(engine.state_dir)
+    with store.locked():
+        state = shared.load()
+        key = shared_key(target.socket_path, name)
+        shared.save(
+            state.model_copy(
+                update={"forgotten": state.forgotten | {key}, "paused": state.paused - {key}}
+            )
+        )
+        manifest = store.read_manifest(target.socket_path)
+        if manifest is not None and name in manifest.sessions:
+            rest = [n for n in manifest.sessions if n != name]
+            store.write_manifest(target.socket_path, rest, datetime.now(UTC))
+    print(f"forgot '{args.session}': it will not be recovered or restored any more")
+    return 0
+
+
+def cmd_recover(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.monitor import GuardOptions, ServerGuard
+    from guardian.tmux import vis_session_name
+    from guardian.watcher import watcher_pid
+    from recovery.shared import SharedStore, shared_key
+
+    target = _one_server(engine, "recover")
+    name = vis_session_name(args.session)
+    key = shared_key(target.socket_path, name)
+    store, shared = engine.store, SharedStore(engine.state_dir)
+    running = watcher_pid(engine.state_dir, target)
+    with store.locked():
+        state = shared.load()
+        given = {k: v for k, v in state.given_up.items() if k != key}
+        update: dict[str, Any] = {"given_up": given, "forgotten": state.forgotten - {key}}
+        if running:
+            update["reset"] = state.reset | {key}
+        shared.save(state.model_copy(update=update))
+    if running:
+        print(f"reset '{args.session}'; the watcher (pid {running}) recovers it at its next poll")
+        return 0
+    guard = ServerGuard(
+        engine, target, GuardOptions(prepare=False, checkpoints=False, manifest=False, only=name)
+    )
+    verdicts = [v for v in guard.poll() if v.session == name]
+    if not verdicts:
+        print(f"no session '{args.session}' on {target.label} and no checkpoint of it")
+        return 1
+    verdict = verdicts[0]
+    if not verdict.is_failure:
+        print(f"'{args.session}' is {verdict.health.value}: nothing to recover")
+        return 0
+    after = [v for v in guard.poll() if v.session == name]
+    health = after[0].health.value if after else "gone"
+    print(
+        f"'{args.session}' was {verdict.health.value} ({'; '.join(verdict.evidence)}); now {health}"
+    )
+    return 0 if after and not after[0].is_failure else 1

@@ -7,6 +7,7 @@ that vanished meanwhile: it just reports less.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,33 @@ class PaneProcesses:
     is_shell: bool
     program: ProgramState | None
     stopped: bool
+    writer_blocked: bool = False
+
+
+_SYS_WRITE = {"x86_64": "1", "aarch64": "64"}.get(os.uname().machine, "1")
+
+
+def blocked_in_write(pid: int) -> bool:
+    """Sleeping inside write(): how a program stuck behind XOFF looks (FIELD_NOTES.md)."""
+    try:
+        syscall = Path(f"/proc/{pid}/syscall").read_text().split(" ", 1)[0]
+    except OSError:
+        return False
+    return syscall == _SYS_WRITE
 
 
 def probe_pane(pane_pid: int) -> PaneProcesses:
     """What runs in a pane: its own process, whether that is a shell, the foreground program."""
+    facts = _probe_pane(pane_pid)
+    leader = facts.program or facts.process
+    if leader is not None and not facts.stopped:
+        stat = read_stat(leader.pid)
+        if stat is not None and stat.state == "S" and blocked_in_write(leader.pid):
+            return PaneProcesses(facts.process, facts.is_shell, facts.program, False, True)
+    return facts
+
+
+def _probe_pane(pane_pid: int) -> PaneProcesses:
     process = program_state(pane_pid)
     stat = read_stat(pane_pid)
     if process is None or stat is None:
@@ -130,3 +154,77 @@ def boot_id() -> str:
 
 def host_name() -> str:
     return socket.gethostname()
+
+
+# -- servers -------------------------------------------------------------------------------
+
+_LISTENING = 0x10000  # __SO_ACCEPTCON in /proc/net/unix
+
+
+def listening_inodes(socket_path: str) -> set[int]:
+    """Inodes of unix sockets listening on `socket_path`. The kernel keeps the bound path
+    after the file was deleted, so a server whose socket vanished is still found."""
+    inodes: set[int] = set()
+    try:
+        lines = Path("/proc/net/unix").read_text(errors="replace").splitlines()[1:]
+    except OSError:
+        return inodes
+    for line in lines:
+        fields = line.split(None, 7)
+        if len(fields) == 8 and fields[7] == socket_path and int(fields[3], 16) & _LISTENING:
+            inodes.add(int(fields[6]))
+    return inodes
+
+
+def tmux_server_pids() -> list[int]:
+    """Processes named `tmux: server` (their cmdline shows the client's argv: do not trust it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_bytes().strip() == b"tmux: server":
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def server_listeners(socket_path: str) -> tuple[int, ...]:
+    """Pids of the tmux servers that listen on `socket_path` (two: a split brain)."""
+    inodes = listening_inodes(socket_path)
+    if not inodes:
+        return ()
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    found = []
+    for pid in tmux_server_pids():
+        with contextlib.suppress(OSError):
+            fd_dir = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) in wanted for fd in fd_dir.iterdir()):
+                found.append(pid)
+    return tuple(sorted(found))
+
+
+def process_state(pid: int) -> str | None:
+    stat = read_stat(pid)
+    return stat.state if stat is not None else None
+
+
+def foreign_binary(pid: int, installed: str | None) -> str | None:
+    """`/proc/PID/exe` when the server runs a binary other than the installed tmux (it was
+    upgraded or replaced since the server started); None when they are the same."""
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    if exe.endswith(" (deleted)"):
+        return f"/proc/{pid}/exe"
+    if installed and os.path.realpath(installed) != os.path.realpath(exe):
+        return f"/proc/{pid}/exe"
+    return None
+
+
+def process_gone(pid: int) -> bool:
+    """The restart race: a pid that is gone or a zombie no longer holds anything."""
+    state = process_state(pid)
+    return state is None or state in ("Z", "X")

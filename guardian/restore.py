@@ -69,14 +69,17 @@ def restore(
     replace: bool = False,
     as_name: str | None = None,
     explicit_server: bool = False,
+    names_as_tmux_reports: bool = False,
 ) -> RestoreReport:
+    """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them."""
     report = RestoreReport()
     if as_name is not None:
         if checkpoint_id is None and len(names or []) != 1:
             raise RestoreUsageError("--as NAME needs exactly one SESSION (or --checkpoint ID)")
         _check_name(as_name)
         as_name = vis_session_name(as_name)
-    names = [vis_session_name(n) for n in names] if names else names
+    if names and not names_as_tmux_reports:
+        names = [vis_session_name(n) for n in names]
     if checkpoint_id is not None and names:
         raise RestoreUsageError("give either SESSION names or --checkpoint ID, not both")
     if checkpoint_id is not None:

@@ -30,8 +30,9 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one.
+    `durable=False` skips the fsyncs, for files rewritten every second (live state)."""
     directory = path.parent
     temp = directory / f".tmp-{path.name}-{secrets.token_hex(4)}"
     try:
@@ -41,11 +42,13 @@ def atomic_write(path: Path, data: bytes) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, path)
-        fsync_dir(directory)
+        if durable:
+            fsync_dir(directory)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink()

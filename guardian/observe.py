@@ -1,0 +1,70 @@
+"""One poll of one server: a bounded read plus the /proc facts the classifier needs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from guardian.errors import (
+    ServerAbsentError,
+    ServerNotAnsweringError,
+    ServerNotRunningError,
+    TmuxError,
+    TmuxMissingError,
+)
+from guardian.probes import foreign_binary, process_state, server_listeners
+from guardian.tmux import TmuxAdapter
+from recovery.observations import ClosedEvent, ServerProbe
+
+
+class Observer:
+    """Reads one server per poll; /proc scans only when the answer calls for them."""
+
+    def __init__(self, adapter: TmuxAdapter) -> None:
+        self.adapter = adapter
+        self.installed = shutil.which(adapter.binary)
+        self._binary_checked: dict[int, str | None] = {}
+
+    def observe(self, remembered_pid: int | None, closed: list[ClosedEvent]) -> ServerProbe:
+        path = self.adapter.target.socket_path
+        state, error, message = None, None, ""
+        try:
+            state = self.adapter.read_server()
+        except TmuxMissingError:
+            raise
+        except ServerNotAnsweringError as exc:
+            error, message = "not_answering", str(exc)
+        except ServerAbsentError as exc:
+            error, message = "absent", str(exc)
+        except ServerNotRunningError as exc:
+            error, message = "not_running", str(exc)
+        except TmuxError as exc:
+            error, message = "failed", str(exc)
+        pid = state.server.pid if state is not None else None
+        if state is not None and (remembered_pid is None or pid == remembered_pid):
+            listeners: tuple[int, ...] = (pid,) if pid else ()
+        else:  # no answer, or another server answers: who listens on this path?
+            listeners = server_listeners(path)
+        states = {}
+        for candidate in {*listeners, remembered_pid} - {None}:
+            letter = process_state(candidate)  # type: ignore[arg-type]
+            if letter is not None:
+                states[candidate] = letter
+        foreign = None
+        if pid is not None:
+            if pid not in self._binary_checked:
+                self._binary_checked[pid] = foreign_binary(pid, self.installed)
+            foreign = self._binary_checked[pid]
+        return ServerProbe(
+            socket_path=path,
+            state=state,
+            error=error,
+            message=message,
+            socket_exists=os.path.exists(path),
+            listeners=listeners,
+            process_state=states,  # type: ignore[arg-type]
+            foreign_binary=foreign,
+            closed=tuple(closed),
+            at=time.time(),
+        )

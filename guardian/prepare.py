@@ -1,0 +1,125 @@
+"""Preparing a guarded server (the watcher's job alone, never snapshot/restore's):
+
+- `remain-on-exit failed` as a GLOBAL window option, so dead panes stay visible (a
+  per-window value does not reach new windows); the person's own value is remembered in
+  the state dir and put back when the watcher stops;
+- a `session-closed` hook at a fixed high index (a person's hooks at other indexes stay
+  untouched) that appends one line to a file: how a deliberate shutdown is told from a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from guardian.tmux import TmuxAdapter
+from recovery.files import atomic_write, ensure_private_dir
+from recovery.observations import ClosedEvent
+from recovery.store import server_key
+
+HOOK = "session-closed[42]"
+
+
+def closed_log_path(state_dir: Path, socket_path: str) -> Path:
+    return state_dir / "hooks" / f"closed-{server_key(socket_path)}.log"
+
+
+def hook_command(log_path: Path) -> str:
+    """The hook: plain sh, backgrounded by sh itself (tmux kills its own jobs when it exits,
+    so `run-shell -b` would lose the line written during `kill-server`)."""
+    target = shlex.quote(str(log_path)).replace("#", "##")  # `#` would start a format
+    script = (
+        "printf '%s\\t%s\\t%s\\n' \"$(date +%s)\" '#{hook_session}' "
+        f"#{{q:hook_session_name}} >> {target} &"
+    )
+    escaped = script.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'run-shell "{escaped}"'
+
+
+@dataclass
+class Preparation:
+    pid: int | None
+    original_remain_on_exit: str
+
+
+def prepare(adapter: TmuxAdapter, state_dir: Path, pid: int | None) -> Preparation:
+    """Set our option and hook; remember the person's value (across watcher restarts)."""
+    memo = _memo_path(state_dir, adapter.target.socket_path)
+    current = adapter.run(["show-options", "-gwv", "remain-on-exit"]).strip() or "off"
+    original = current
+    saved = _read_memo(memo)
+    if saved is not None and saved.get("pid") == pid and current == "failed":
+        original = str(saved.get("original", "off"))  # set by an earlier watcher run
+    ensure_private_dir(memo.parent)
+    atomic_write(memo, json.dumps({"pid": pid, "original": original}).encode())
+    log = closed_log_path(state_dir, adapter.target.socket_path)
+    ensure_private_dir(log.parent)
+    adapter.run_commands(
+        [
+            ["set-option", "-gw", "remain-on-exit", "failed"],
+            ["set-hook", "-g", HOOK, hook_command(log)],
+        ]
+    )
+    return Preparation(pid=pid, original_remain_on_exit=original)
+
+
+def hook_installed(adapter: TmuxAdapter, state_dir: Path) -> bool:
+    lines = adapter.run(["show-hooks", "-g", "session-closed"]).splitlines()
+    # tmux prints the command re-quoted; the log's file name is plain ASCII and unique.
+    name = closed_log_path(state_dir, adapter.target.socket_path).name
+    return any(line.startswith(HOOK + " ") and name in line for line in lines)
+
+
+def unprepare(adapter: TmuxAdapter, state_dir: Path, preparation: Preparation) -> None:
+    """Put the person's `remain-on-exit` back. The hook stays: it keeps recording closes
+    while no watcher runs, so the next start knows what was closed on purpose."""
+    adapter.run(["set-option", "-gw", "remain-on-exit", preparation.original_remain_on_exit])
+    with contextlib.suppress(OSError):
+        _memo_path(state_dir, adapter.target.socket_path).unlink()
+
+
+def _memo_path(state_dir: Path, socket_path: str) -> Path:
+    return state_dir / "prepared" / f"{server_key(socket_path)}.json"
+
+
+def _read_memo(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class ClosedLog:
+    """Reads the lines the hook appended since the last read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def skip_to_end(self) -> None:
+        with contextlib.suppress(OSError):
+            self.offset = self.path.stat().st_size
+
+    def read_all(self) -> list[ClosedEvent]:
+        self.offset = 0
+        return self.read_new()
+
+    def read_new(self) -> list[ClosedEvent]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except OSError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]  # a line being written waits for next time
+        self.offset += len(complete)
+        events = []
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            parts = line.split("\t", 2)
+            if len(parts) == 3 and parts[0].isdigit():
+                events.append(ClosedEvent(at=float(parts[0]), session_id=parts[1], name=parts[2]))
+        return events
