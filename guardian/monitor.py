@@ -51,6 +51,7 @@ from recovery.structure import structure_key
 log = logging.getLogger("tmux_guardian")
 
 HOOK_CHECK_EVERY = 5
+HOOK_WAIT = 0.25
 
 
 @dataclass
@@ -129,6 +130,13 @@ class ServerGuard:
         else:
             closed = self.closed_log.read_new()
         probe = self.observer.observe(self.memory.pid, closed)
+        if self._vanished(probe):
+            # The hook runs in the background: give its line a moment before calling the
+            # server's end a crash (a deliberate `kill-server` writes one).
+            time.sleep(HOOK_WAIT)
+            late = self.closed_log.read_new()
+            if late:
+                probe = probe.model_copy(update={"closed": (*probe.closed, *late)})
         self.last_probe = probe
         skip = forgotten | {
             s.name
@@ -164,6 +172,15 @@ class ServerGuard:
         self.starting = False
         self.polls += 1
         return verdicts
+
+    def _vanished(self, probe: ServerProbe) -> bool:
+        return (
+            probe.state is None
+            and probe.error in ("absent", "not_running")
+            and not probe.listeners
+            and self.memory.last_ok_at is not None
+            and not probe.closed
+        )
 
     def _rebooted(self) -> bool:
         if not self.starting:

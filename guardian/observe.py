@@ -29,6 +29,18 @@ class Observer:
     def observe(self, remembered_pid: int | None, closed: list[ClosedEvent]) -> ServerProbe:
         path = self.adapter.target.socket_path
         state, error, message = None, None, ""
+        if remembered_pid is not None and process_state(remembered_pid) == "T":
+            # A stopped server never answers: say so now instead of after the timeout.
+            return ServerProbe(
+                socket_path=path,
+                error="not_answering",
+                message=f"server pid {remembered_pid} is stopped",
+                socket_exists=os.path.exists(path),
+                listeners=(remembered_pid,),
+                process_state={remembered_pid: "T"},
+                closed=tuple(closed),
+                at=time.time(),
+            )
         try:
             state = self.adapter.read_server()
         except TmuxMissingError:

@@ -74,6 +74,7 @@ class PaneProcesses:
     program: ProgramState | None
     stopped: bool
     writer_blocked: bool = False
+    foreground_group: int | None = None
 
 
 _SYS_WRITE = {"x86_64": "1", "aarch64": "64"}.get(os.uname().machine, "1")
@@ -91,12 +92,16 @@ def blocked_in_write(pid: int) -> bool:
 def probe_pane(pane_pid: int) -> PaneProcesses:
     """What runs in a pane: its own process, whether that is a shell, the foreground program."""
     facts = _probe_pane(pane_pid)
+    pane_stat = read_stat(pane_pid)
+    group = pane_stat.tpgid if pane_stat is not None and pane_stat.tpgid > 0 else None
+    blocked = False
     leader = facts.program or facts.process
     if leader is not None and not facts.stopped:
         stat = read_stat(leader.pid)
-        if stat is not None and stat.state == "S" and blocked_in_write(leader.pid):
-            return PaneProcesses(facts.process, facts.is_shell, facts.program, False, True)
-    return facts
+        blocked = stat is not None and stat.state == "S" and blocked_in_write(leader.pid)
+    return PaneProcesses(
+        facts.process, facts.is_shell, facts.program, facts.stopped, blocked, group
+    )
 
 
 def _probe_pane(pane_pid: int) -> PaneProcesses:
@@ -110,7 +115,9 @@ def _probe_pane(pane_pid: int) -> PaneProcesses:
         if interactive:
             return PaneProcesses(process, True, None, stat.state == "T")
         program = _only_child(pane_pid) if is_shell_name(process.argv) else None
-        return PaneProcesses(process, False, program or process, stat.state == "T")
+        # tmux resumes only the pane's top process: a stopped child stays stopped.
+        stopped = stat.state == "T" or (program is not None and process_state(program.pid) == "T")
+        return PaneProcesses(process, False, program or process, stopped)
     program = program_state(foreground_pid)
     fg_stat = read_stat(foreground_pid)
     stopped = fg_stat is not None and fg_stat.state == "T"

@@ -231,9 +231,11 @@ def _classify_session(
                 since = memory.stopped_since.get(pane.pane_id, now)
                 stopped_since[pane.pane_id] = since
                 leader = pane.program or pane.process
-                if now - since >= given.freeze_grace and leader is not None:
-                    groups.append(leader.pid)
-                    evidence.append(f"{where}: {leader.name} stopped for {now - since:.0f}s")
+                group = pane.foreground_group or (leader.pid if leader else None)
+                if now - since >= given.freeze_grace and group is not None:
+                    groups.append(group)
+                    name = leader.name if leader else "program"
+                    evidence.append(f"{where}: {name} stopped for {now - since:.0f}s")
             if pane.writer_blocked:
                 signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
                 previous = memory.xoff.get(pane.pane_id)
@@ -337,12 +339,15 @@ def _classify_gone(given: ClassifyInput) -> ClassifyResult:
             for e in probe.closed
             if e.session_id in memory.sessions and e.at >= memory.last_ok_at - HOOK_SLACK
         ]
-        if hooked:
+        if memory.stopped_on_purpose is not None:
+            health, evidence = Health.STOPPED, (memory.stopped_on_purpose,)
+        elif hooked:
             health = Health.STOPPED
             evidence = (
                 f"server shut down on purpose (session-closed hook for '{hooked[0]}' "
                 "just before it exited)",
             )
+            memory = memory.model_copy(update={"stopped_on_purpose": evidence[0]})
         else:
             health = Health.CRASHED
             evidence = (f"server pid {memory.pid} vanished without a session-closed hook",)

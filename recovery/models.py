@@ -54,6 +54,8 @@ class PaneState(_Frozen):
     input_off: bool = False
     history_size: int = 0
     cursor: tuple[int, int] = (0, 0)
+    foreground_group: int | None = None
+    """The tty's foreground process group (tpgid): what SIGCONT must reach."""
     writer_blocked: bool = False
     """The foreground program sleeps inside write() on the tty (XOFF, or a slow reader)."""
 

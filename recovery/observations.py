@@ -60,6 +60,8 @@ class ServerMemory(BaseModel):
     sessions: dict[str, str] = Field(default_factory=dict)
     """session id -> name, from the last good read."""
     timeouts: int = 0
+    stopped_on_purpose: str | None = None
+    """Evidence of a deliberate shutdown, kept until the server answers again."""
     panes: dict[str, PaneMemory] = Field(default_factory=dict)
     stopped_since: dict[str, float] = Field(default_factory=dict)
     xoff: dict[str, tuple[int, int, int, float]] = Field(default_factory=dict)

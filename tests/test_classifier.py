@@ -171,8 +171,11 @@ def test_server_gone_without_hook_is_a_crash() -> None:
 def test_server_gone_right_after_a_hook_was_stopped_on_purpose() -> None:
     hooked = ServerProbe(socket_path=SOCK, error="not_running",
                          closed=(ClosedEvent(at=999.0, session_id="$1", name="work"),))  # fmt: skip
-    verdict = only(run(hooked, SEEN))
+    result = run(hooked, SEEN)
+    verdict = only(result)
     assert verdict.health is Health.STOPPED and plan_recovery(verdict, Settings()) is None
+    gone = ServerProbe(socket_path=SOCK, error="not_running")  # later polls: no new hook line
+    assert only(run(gone, result.memory)).health is Health.STOPPED  # sticky
     stale = ServerProbe(socket_path=SOCK, error="not_running",
                         closed=(ClosedEvent(at=900.0, session_id="$1", name="work"),))  # fmt: skip
     assert only(run(stale, SEEN)).health is Health.CRASHED
