@@ -30,32 +30,70 @@ class ProcStat:
     ppid: int
     pgrp: int
     tpgid: int
+    start_ticks: int = 0
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_BOOT_TIME: float | None = None
+
+
+def _boot_time() -> float:
+    global _BOOT_TIME
+    if _BOOT_TIME is None:
+        _BOOT_TIME = psutil.boot_time()
+    return _BOOT_TIME
+
+
+def _read(path: str, limit: int = 1 << 20) -> bytes | None:
+    """One /proc file; plain os calls (this runs for every pane at every poll)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        size = 0
+        while size < limit:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def read_stat(pid: int) -> ProcStat | None:
     """Fields of /proc/PID/stat after the command name (which may hold spaces and parens)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
+    raw = _read(f"/proc/{pid}/stat")
+    if not raw:
         return None
     fields = raw[raw.rfind(b")") + 2 :].split()
     try:
-        return ProcStat(fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[5]))
+        return ProcStat(
+            fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[5]), int(fields[19])
+        )
     except (IndexError, ValueError):
         return None
 
 
-def program_state(pid: int) -> ProgramState | None:
-    try:
-        process = psutil.Process(pid)
-        with process.oneshot():
-            argv = process.cmdline()
-            started = process.create_time()
-    except (psutil.Error, OSError):
+def start_time(stat: ProcStat) -> float:
+    """Seconds since the epoch, computed as psutil computes `create_time()`."""
+    return _boot_time() + stat.start_ticks / _CLOCK_TICKS
+
+
+def program_state(pid: int, stat: ProcStat | None = None) -> ProgramState | None:
+    stat = stat or read_stat(pid)
+    raw = _read(f"/proc/{pid}/cmdline")
+    if stat is None or not raw:  # a zombie or kernel thread has no argv
         return None
-    if not argv:  # a zombie or kernel thread has no argv
-        return None
-    return ProgramState(argv=tuple(argv), pid=pid, started_at=started)
+    argv = raw.rstrip(b"\0").split(b"\0")
+    return ProgramState(
+        argv=tuple(os.fsdecode(arg) for arg in argv), pid=pid, started_at=start_time(stat)
+    )
 
 
 def is_interactive_shell(argv: tuple[str, ...]) -> bool:
@@ -77,56 +115,50 @@ class PaneProcesses:
     foreground_group: int | None = None
 
 
-_SYS_WRITE = {"x86_64": "1", "aarch64": "64"}.get(os.uname().machine, "1")
+_SYS_WRITE = {"x86_64": b"1", "aarch64": b"64"}.get(os.uname().machine, b"1")
 
 
 def blocked_in_write(pid: int) -> bool:
     """Sleeping inside write(): how a program stuck behind XOFF looks (FIELD_NOTES.md)."""
-    try:
-        syscall = Path(f"/proc/{pid}/syscall").read_text().split(" ", 1)[0]
-    except OSError:
-        return False
-    return syscall == _SYS_WRITE
+    raw = _read(f"/proc/{pid}/syscall", 64)
+    return raw is not None and raw.split(b" ", 1)[0] == _SYS_WRITE
 
 
 def probe_pane(pane_pid: int) -> PaneProcesses:
-    """What runs in a pane: its own process, whether that is a shell, the foreground program."""
-    facts = _probe_pane(pane_pid)
-    pane_stat = read_stat(pane_pid)
-    group = pane_stat.tpgid if pane_stat is not None and pane_stat.tpgid > 0 else None
-    blocked = False
-    leader = facts.program or facts.process
-    if leader is not None and not facts.stopped:
-        stat = read_stat(leader.pid)
-        blocked = stat is not None and stat.state == "S" and blocked_in_write(leader.pid)
-    return PaneProcesses(
-        facts.process, facts.is_shell, facts.program, facts.stopped, blocked, group
-    )
-
-
-def _probe_pane(pane_pid: int) -> PaneProcesses:
-    process = program_state(pane_pid)
+    """What runs in a pane: its own process, whether that is a shell, the foreground
+    program, whether it is stopped or blocked writing. Each /proc file is read once."""
     stat = read_stat(pane_pid)
+    process = program_state(pane_pid, stat) if stat is not None else None
     if process is None or stat is None:
         return PaneProcesses(None, True, None, False)
+    group = stat.tpgid if stat.tpgid > 0 else None
     interactive = is_interactive_shell(process.argv)
-    foreground_pid = stat.tpgid
-    if foreground_pid <= 0 or foreground_pid == pane_pid:
+    if group is None or group == pane_pid:
         if interactive:
-            return PaneProcesses(process, True, None, stat.state == "T")
-        program = _only_child(pane_pid) if is_shell_name(process.argv) else None
-        # tmux resumes only the pane's top process: a stopped child stays stopped.
-        stopped = stat.state == "T" or (program is not None and process_state(program.pid) == "T")
-        return PaneProcesses(process, False, program or process, stopped)
-    program = program_state(foreground_pid)
-    fg_stat = read_stat(foreground_pid)
-    stopped = fg_stat is not None and fg_stat.state == "T"
-    if not interactive and program is not None and is_shell_name(process.argv):
-        # `sh -c 'tail -f x'` as the pane's command: the program, not the wrapper, matters.
-        return PaneProcesses(process, False, program, stopped)
-    return PaneProcesses(
-        process, interactive, program or (None if interactive else process), stopped
+            program, is_shell, leader_stat = None, True, stat
+        else:
+            child = _only_child(pane_pid) if is_shell_name(process.argv) else None
+            program, is_shell = child or process, False
+            leader_stat = read_stat(child.pid) if child is not None else stat
+        stopped = stat.state == "T" or (leader_stat is not None and leader_stat.state == "T")
+    else:
+        leader_stat = read_stat(group)
+        program = program_state(group, leader_stat) if leader_stat is not None else None
+        stopped = leader_stat is not None and leader_stat.state == "T"
+        if not interactive and program is not None and is_shell_name(process.argv):
+            is_shell = False  # `sh -c 'tail -f x'` as the pane's command: the program matters
+        else:
+            is_shell = interactive
+            if program is None and not interactive:
+                program = process
+    leader = program or process
+    blocked = (
+        not stopped
+        and leader_stat is not None
+        and leader_stat.state == "S"
+        and blocked_in_write(leader.pid)
     )
+    return PaneProcesses(process, is_shell, program, stopped, blocked, group)
 
 
 def _only_child(pid: int, depth: int = 4) -> ProgramState | None:
@@ -145,11 +177,8 @@ def _only_child(pid: int, depth: int = 4) -> ProgramState | None:
 
 def process_is_running(program: ProgramState) -> bool:
     """The very process of a checkpoint still runs (same pid AND same start time)."""
-    try:
-        started = psutil.Process(program.pid).create_time()
-    except (psutil.Error, OSError):
-        return False
-    return abs(started - program.started_at) < 0.05
+    stat = read_stat(program.pid)
+    return stat is not None and abs(start_time(stat) - program.started_at) < 0.05
 
 
 def boot_id() -> str:

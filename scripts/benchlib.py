@@ -57,11 +57,14 @@ class BenchServer:
         except subprocess.CalledProcessError:
             return 0
 
-    def kill(self) -> None:
-        """kill -9 the server and every pane program (a reboot, in effect)."""
+    def kill(self) -> float:
+        """kill -9 the server and every pane program (a reboot, in effect). Returns the
+        perf_counter time of the server's SIGKILL."""
+        killed_at = time.perf_counter()
         with contextlib.suppress(subprocess.CalledProcessError, ValueError):
             pid = int(self.tmux("display-message", "-p", "#{pid}").strip())
             procs = psutil.Process(pid).children(recursive=True)
+            killed_at = time.perf_counter()
             os.kill(pid, signal.SIGKILL)
             for proc in procs:
                 with contextlib.suppress(psutil.Error):
@@ -73,6 +76,7 @@ class BenchServer:
                     if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
                         break
                 time.sleep(0.01)
+        return killed_at
 
     def close(self) -> None:
         self.kill()

@@ -217,3 +217,21 @@ def test_sessions_gone_longer_than_d_days_age_out(tmp_path: Path) -> None:
             store.write(cp)
         store.age_out(old.server.socket_path, {"live"}, now)
     assert {store.load(e).session.name for e in store.entries()} == {"live", "recent"}
+
+
+def test_journal_appends_rotates_and_skips_torn_lines(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from recovery import journal as journal_module
+    from recovery.journal import Journal
+
+    monkeypatch.setattr(journal_module, "MAX_BYTES", 400)
+    log = Journal(tmp_path)
+    for n in range(30):
+        log.record("/s", f"s{n}", "verdict", health="crashed", evidence=("x",))
+    with log.path.open("a") as handle:
+        handle.write('{"torn": ')  # a write cut short by a crash
+    entries = log.read()
+    assert [e.session for e in entries] == [f"s{n}" for n in range(30 - len(entries), 30)]
+    assert len(entries) >= 8 and (tmp_path / "journal.1.jsonl").exists()
+    assert not (tmp_path / "journal.4.jsonl").exists()
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+    assert [e.session for e in log.read(session="s29")] == ["s29"]

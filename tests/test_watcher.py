@@ -320,8 +320,8 @@ async def test_monitor_is_not_blocked_by_a_frozen_server(
 
 
 def test_second_watcher_is_refused_and_sigterm_restores_options(
-    tmux_server: PrivateServer, hermetic_env: Path
-) -> None:
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
     t = tmux_server
     t.cmd("new-session", "-d", "-s", "w")
     t.cmd("set-option", "-gw", "remain-on-exit", "on")  # the person's own value
@@ -337,6 +337,9 @@ def test_second_watcher_is_refused_and_sigterm_restores_options(
         )
         assert second.returncode == 1
         assert f"another watcher (pid {first.pid}) already guards" in second.stderr
+        status = json.loads(guardian("-S", str(t.socket), "status", "--json").out)
+        assert status["servers"][0]["watcher_pid"] == first.pid  # read from its live state
+        assert status["sessions"][0]["health"] == "healthy"
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=10) == 0
     finally:
@@ -344,3 +347,87 @@ def test_second_watcher_is_refused_and_sigterm_restores_options(
             first.kill()
     assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "on"
     assert "Traceback" not in first.stderr.read()  # type: ignore[union-attr]
+
+
+def test_xoff_is_released_with_ctrl_q(tmux_server: PrivateServer, state_dir: Path) -> None:
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "flow", "-x", "80", "-y", "24")
+    guard = guard_for(t, state_dir)
+    poll_until(guard, all_healthy)
+    t.cmd("send-keys", "-t", "flow", "yes > /dev/tty", "Enter")
+    wait_until(lambda: read(t).session("flow").windows[0].panes[0].program is not None)  # type: ignore[union-attr]
+    t.cmd("send-keys", "-t", "flow", "C-s")
+    try:
+        polls = poll_until(guard, lambda v: healths(v).get("flow") is Health.FROZEN)
+        assert polls[-1][0].xoff_panes
+        poll_until(guard, all_healthy)  # the guard sent C-q
+        pane = read(t).session("flow").windows[0].panes[0]  # type: ignore[union-attr]
+        assert not pane.writer_blocked and pane.program is not None  # `yes` runs on
+    finally:
+        t.cmd("send-keys", "-t", "flow", "C-q", check=False)
+        t.cmd("send-keys", "-t", "flow", "C-c", check=False)
+
+
+def test_split_brain_touches_neither_server(tmux_server: PrivateServer, state_dir: Path) -> None:
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "old")
+    guard = guard_for(t, state_dir)
+    poll_until(guard, all_healthy)
+    orphan = t.pid()
+    t.socket.unlink()
+    t.cmd("new-session", "-d", "-s", "new")  # someone ran tmux: a second server owns the path
+    usurper = t.pid()
+    try:
+        polls = poll_until(guard, lambda v: healths(v).get("old") is Health.DISCONNECTED)
+        verdict = next(v for v in polls[-1] if v.session == "old")
+        assert (verdict.server_pid, verdict.other_pid) == (orphan, usurper)
+        for _ in range(3):
+            guard.poll()
+        assert t.pid() == usurper  # the path was not stolen back with SIGUSR1
+        assert psutil.pid_exists(orphan) and psutil.Process(orphan).status() != "zombie"
+        told = [e for e in journal(state_dir) if "nothing was changed" in (e.get("action") or "")]
+        assert told
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+
+
+def test_server_running_a_replaced_binary_is_disconnected(
+    tmux_server: PrivateServer, state_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    old = tmp_path / "tmux-old"
+    shutil.copy2(shutil.which("tmux") or "/usr/bin/tmux", old)
+    subprocess.run(
+        [
+            str(old),
+            "-S",
+            str(tmux_server.socket),
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "up",
+        ],
+        check=True,
+    )
+    old.unlink()  # as a package upgrade replaces the binary under a running server
+    guard = guard_for(tmux_server, state_dir)
+    polls = poll_until(guard, lambda v: healths(v).get("up") is Health.DISCONNECTED)
+    verdict = polls[-1][0]
+    assert verdict.binary == f"/proc/{tmux_server.pid()}/exe"
+    assert any("attach with" in (e.get("action") or "") for e in journal(state_dir))
+
+
+def test_a_rename_is_followed_not_a_close(tmux_server: PrivateServer, state_dir: Path) -> None:
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "before")
+    guard = guard_for(t, state_dir)
+    poll_until(guard, all_healthy)
+    t.cmd("rename-session", "-t", "before", "after")
+    verdicts = guard.poll()
+    assert healths(verdicts) == {"after": Health.HEALTHY}
+    assert not [e for e in journal(state_dir) if e["kind"] == "note"]
+    manifest = guard.store.read_manifest(str(t.socket))
+    assert manifest is not None and list(manifest.sessions) == ["after"]

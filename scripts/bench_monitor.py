@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""The monitor's costs and speed, on a private tmux server (never the user's).
+
+    .venv/bin/python scripts/bench_monitor.py [--sessions 50] [--panes 4] [--soak 60] [--crashes 5]
+
+1. one poll of SESSIONS x PANES (read + psutil + classify + checkpoint check), median;
+2. `tmux-guardian watch` at a 1 s interval for SOAK seconds: its CPU share and RSS, and
+   the tmux server's CPU share beside it;
+3. kill -9 of the server -> every pane rebuilt by that watcher: median over CRASHES runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import VENV_BIN, BenchServer, bench_server, median_ms
+
+
+def one_poll(server: BenchServer, state: Path, runs: int) -> None:
+    os.environ.update(server.env)
+    from config.settings import Settings
+    from guardian.engine import Engine
+    from guardian.monitor import GuardOptions, ServerGuard
+    from guardian.targets import ServerTarget
+
+    target = ServerTarget.at_path(str(server.socket))
+    engine = Engine(Settings(), state, (target,))
+    guard = ServerGuard(engine, target, GuardOptions(recover=True, prepare=False))
+    guard.poll()  # the first poll writes the checkpoints
+    reads, polls = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        guard.adapter.read_server()
+        reads.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        verdicts = guard.poll()
+        polls.append(time.perf_counter() - start)
+    assert len(verdicts) == len(guard.last_probe.state.sessions)  # type: ignore[union-attr]
+    print(f"read_server (1 list-panes + psutil):  {median_ms(reads)}")
+    print(f"one full poll (read+classify+ckpt):   {median_ms(polls)}")
+
+
+def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.Popen[bytes]:
+    argv = [
+        str(VENV_BIN / "tmux-guardian"),
+        "-S",
+        str(server.socket),
+        "--state-dir",
+        str(state),
+        "--config",
+        str(config),
+        "watch",
+        "--interval",
+        "1",
+        "--quiet",
+    ]
+    return subprocess.Popen(
+        argv, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def soak(server: BenchServer, watcher: psutil.Process, seconds: float) -> None:
+    tmux = psutil.Process(int(server.tmux("display-message", "-p", "#{pid}").strip()))
+    time.sleep(3)  # past start-up and the first checkpoints
+    w0, t0, wall0 = sum(watcher.cpu_times()[:2]), sum(tmux.cpu_times()[:2]), time.monotonic()
+    rss = 0
+    while time.monotonic() - wall0 < seconds:
+        rss = max(rss, watcher.memory_info().rss)
+        time.sleep(1)
+    wall = time.monotonic() - wall0
+    w1, t1 = sum(watcher.cpu_times()[:2]), sum(tmux.cpu_times()[:2])
+    print(
+        f"watcher over {wall:.0f}s at 1s interval: {100 * (w1 - w0) / wall:.2f}% of one core, "
+        f"max RSS {rss / 2**20:.1f} MB"
+    )
+    print(f"tmux server over the same time:        {100 * (t1 - t0) / wall:.2f}% of one core")
+
+
+def crashes(server: BenchServer, runs: int, expected: int) -> None:
+    times = []
+    for _ in range(runs):
+        time.sleep(2.5)  # let the watcher learn the (new) server
+        killed = server.kill()
+        deadline = killed + 20
+        while server.pane_count() != expected:
+            if time.perf_counter() > deadline:
+                raise SystemExit("the watcher did not rebuild every pane within 20 s")
+            time.sleep(0.01)
+        times.append(time.perf_counter() - killed)
+    print(f"kill -9 -> all {expected} panes rebuilt:  {median_ms(times)}")
+    print("  runs: " + ", ".join(f"{t:.2f}s" for t in times))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--panes", type=int, default=4)
+    parser.add_argument("--polls", type=int, default=100)
+    parser.add_argument("--soak", type=float, default=60)
+    parser.add_argument("--crashes", type=int, default=5)
+    args = parser.parse_args()
+    total = args.sessions * args.panes
+    print(f"{args.sessions} sessions x {args.panes} panes = {total} panes")
+    with bench_server() as server:
+        server.populate(args.sessions, args.panes)
+        one_poll(server, Path(tempfile.mkdtemp(dir=server.dir)), args.polls)
+        state = Path(tempfile.mkdtemp(dir=server.dir))
+        config = server.dir / "config.toml"
+        config.write_text("[burst]\nmax = 1000\n")  # benchmark crashes are not a crash loop
+        watcher = start_watcher(server, state, config)
+        try:
+            process = psutil.Process(watcher.pid)
+            if args.soak > 0:
+                soak(server, process, args.soak)
+            if args.crashes > 0:
+                crashes(server, args.crashes, total)
+        finally:
+            watcher.terminate()
+            watcher.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
