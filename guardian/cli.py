@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     recover = command("recover", "reset a given-up session and recover it now")
     recover.add_argument("session", metavar="SESSION")
+
+    command("tmux-conf", "print tmux.conf lines: a popup key for the UI, a snapshot key")
     return parser
 
 
@@ -189,7 +191,7 @@ def dispatch(args: argparse.Namespace) -> int:
         from tui.app import run_app  # lazy: the headless paths never load Textual
 
         return run_app(engine)
-    handler = getattr(commands, f"cmd_{name}")
+    handler = getattr(commands, f"cmd_{name.replace('-', '_')}")
     return int(handler(engine, args, explicit_server=explicit))
 
 

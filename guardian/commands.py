@@ -328,46 +328,25 @@ def _one_server(engine: Engine, action: str) -> Any:
 
 
 def cmd_forget(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.actions import forget_session
     from guardian.tmux import vis_session_name
-    from recovery.shared import SharedStore, shared_key
 
     target = _one_server(engine, "forget")
-    name = vis_session_name(args.session)
-    store, shared = engine.store, SharedStore(engine.state_dir)
-    with store.locked():
-        state = shared.load()
-        key = shared_key(target.socket_path, name)
-        shared.save(
-            state.model_copy(
-                update={"forgotten": state.forgotten | {key}, "paused": state.paused - {key}}
-            )
-        )
-        manifest = store.read_manifest(target.socket_path)
-        if manifest is not None and name in manifest.sessions:
-            rest = [n for n in manifest.sessions if n != name]
-            store.write_manifest(target.socket_path, rest, datetime.now(UTC))
+    forget_session(engine, target.socket_path, vis_session_name(args.session))
     print(f"forgot '{args.session}': it will not be recovered or restored any more")
     return 0
 
 
 def cmd_recover(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.actions import reset_session
     from guardian.monitor import GuardOptions, ServerGuard
     from guardian.tmux import vis_session_name
     from guardian.watcher import watcher_pid
-    from recovery.shared import SharedStore, shared_key
 
     target = _one_server(engine, "recover")
     name = vis_session_name(args.session)
-    key = shared_key(target.socket_path, name)
-    store, shared = engine.store, SharedStore(engine.state_dir)
     running = watcher_pid(engine.state_dir, target)
-    with store.locked():
-        state = shared.load()
-        given = {k: v for k, v in state.given_up.items() if k != key}
-        update: dict[str, Any] = {"given_up": given, "forgotten": state.forgotten - {key}}
-        if running:
-            update["reset"] = state.reset | {key}
-        shared.save(state.model_copy(update=update))
+    reset_session(engine, target.socket_path, name, ask_watcher=running is not None)
     if running:
         print(f"reset '{args.session}'; the watcher (pid {running}) recovers it at its next poll")
         return 0
@@ -388,3 +367,33 @@ def cmd_recover(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         f"'{args.session}' was {verdict.health.value} ({'; '.join(verdict.evidence)}); now {health}"
     )
     return 0 if after and not after[0].is_failure else 1
+
+
+def tmux_conf_lines(engine: Engine, explicit_server: bool) -> list[str]:
+    """tmux.conf lines: a popup key for the UI and a key for a snapshot."""
+    import os
+    import shlex
+    import shutil
+
+    running = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if os.path.basename(running) == "tmux-guardian":
+        program = running  # the very install that printed these lines
+    else:
+        program = shutil.which("tmux-guardian") or "tmux-guardian"
+    where = ""
+    if explicit_server:
+        where = " " + " ".join(f"-S {shlex.quote(t.socket_path)}" for t in engine.servers)
+    else:
+        where = ' -S "#{socket_path}"'  # the server the key was pressed in
+    command = f"{shlex.quote(program)}{where}"
+    return [
+        "# tmux-guardian: prefix + g opens the UI in a popup; prefix + G snapshots now",
+        f"bind-key g display-popup -E -w 90% -h 90% -T ' tmux-guardian ' '{command}'",
+        f"bind-key G run-shell -b '{command} snapshot --json >/dev/null && "
+        'tmux display-message "tmux-guardian: snapshot saved"\'',
+    ]
+
+
+def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    print("\n".join(tmux_conf_lines(engine, explicit_server)))
+    return 0

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -111,6 +111,13 @@ def session_key(name: str) -> str:
         digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
         encoded = f"{encoded[:72]}~{digest}"
     return f"s-{encoded}"
+
+
+def session_name_from_key(key: str) -> str | None:
+    """The session name a directory holds, when its key was not shortened with a digest."""
+    if not key.startswith("s-") or "~" in key:
+        return None
+    return unquote(key[2:])
 
 
 class CheckpointStore:
@@ -244,6 +251,19 @@ class CheckpointStore:
                         found.append(entry)
         found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         return found
+
+    def saved_session_names(self, socket_path: str) -> list[str]:
+        """Names of the sessions with checkpoints on this server (verified lazily: only the
+        rare shortened directory names need a checkpoint read)."""
+        names = []
+        for directory in self.session_dirs(socket_path):
+            name = session_name_from_key(directory.name)
+            if name is None:
+                newest = self.newest_verified_in(directory)
+                name = newest.session.name if newest else None
+            if name is not None and any(directory.glob("*.json")):
+                names.append(name)
+        return names
 
     def session_dirs(self, socket_path: str) -> list[Path]:
         server_dir = self.checkpoints_dir / server_key(socket_path)

@@ -1,28 +1,268 @@
-"""The placeholder UI lists what its data source gives it and refreshes on demand."""
+"""The UI: Pilot tests against real private tmux servers, and snapshots with fake data."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from textual.widgets import DataTable
+import pytest
+from textual.widgets import Input
 
+from guardian.service import EngineService
+from tests.conftest import PrivateServer
+from tests.fake_service import NOW, FakeService
+from tests.test_round_trip import read
+from tests.test_watcher import FAST, engine_for
 from tui.app import GuardianApp
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.checkpoint_list import CheckpointList
+from tui.widgets.session_table import SessionTable
+
+SETTINGS = FAST.model_copy(update={"interval": 0.2, "checkpoint_interval": 3600})
 
 
-def row(name: str, panes: int) -> dict[str, Any]:
-    return {"name": name, "health": "healthy", "attached": False, "windows": 1,
-            "panes": panes, "last_checkpoint": None}  # fmt: skip
+async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("UI condition not met in time")
+        await pilot.pause(0.05)
 
 
-async def test_lists_sessions_and_refreshes() -> None:
-    data = [row("work", 3)]
-    app = GuardianApp(lambda: list(data))
+def cells(app: GuardianApp) -> dict[str, str]:
+    table = app.query_one(SessionTable)
+    return {row.name: str(table.get_row(key)[1]) for key, row in table.rows_by_key.items()}
+
+
+async def select(pilot, app: GuardianApp, name: str) -> None:  # type: ignore[no-untyped-def]
+    table = app.query_one(SessionTable)
+    key = next(k for k, r in table.rows_by_key.items() if r.name == name)
+    table.move_cursor(row=table.get_row_index(key))
+    await until(pilot, lambda: app.query_one(CheckpointList).row_count > 0)
+
+
+def start_watcher(server: PrivateServer, state_dir: Path) -> subprocess.Popen[bytes]:
+    """A watcher without recovery, holding the lock before the UI starts."""
+    from guardian.targets import ServerTarget
+    from guardian.watcher import watcher_pid
+    from tests.conftest import wait_until
+
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "guardian.cli",
+            "-S",
+            str(server.socket),
+            "watch",
+            "--interval",
+            "0.2",
+            "--no-recover",
+            "--quiet",
+        ]
+    )
+    target = ServerTarget.at_path(str(server.socket))
+    wait_until(lambda: watcher_pid(state_dir, target) == watcher.pid, timeout=10)
+    return watcher
+
+
+@pytest.fixture
+def app_for(tmux_server: PrivateServer, hermetic_env: Path):  # type: ignore[no-untyped-def]
+    def make() -> GuardianApp:
+        engine = engine_for(tmux_server, hermetic_env / "state", SETTINGS)
+        return GuardianApp(EngineService(engine))
+
+    return make
+
+
+@pytest.mark.tmux
+async def test_health_after_a_real_fault_as_the_watcher_sees_it(
+    tmux_server: PrivateServer, app_for, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "alpha")
+    t.cmd("new-session", "-d", "-s", "beta")
+    watcher = start_watcher(t, hermetic_env / "state")
+    try:
+        app = app_for()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: "watcher pid" in str(app.query_one("#guard-line").content))
+            await until(pilot, lambda: cells(app) == {"alpha": "● healthy", "beta": "● healthy"})
+            t.crash()
+            await until(pilot, lambda: set(cells(app).values()) == {"✖ crashed"})
+    finally:
+        watcher.terminate()
+        watcher.wait(10)
+
+
+@pytest.mark.tmux
+async def test_s_snapshots_the_selected_session(tmux_server: PrivateServer, app_for) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "work")
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "work" in cells(app))
+        await select(pilot, app, "work")
+        before = app.query_one(CheckpointList).row_count
+        t.cmd("rename-window", "-t", "work:0", "changed")
+        await pilot.press("s")
+        await until(pilot, lambda: app.query_one(CheckpointList).row_count == before + 1)
+        assert app.query_one(CheckpointList).checkpoint_rows[0].reason == "tui"
+
+
+@pytest.mark.tmux
+async def test_r_and_confirm_restores_a_killed_session(tmux_server: PrivateServer, app_for) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "keep")
+    t.cmd("new-session", "-d", "-s", "work", "-x", "100", "-y", "30")
+    t.cmd("split-window", "-h", "-t", "work")
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "work" in cells(app))
+        await select(pilot, app, "work")
+        t.cmd("kill-session", "-t", "work")
+        await until(pilot, lambda: cells(app).get("work") == "○ not running")
+        await select(pilot, app, "work")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        body = str(app.screen.query_one("#confirm-body Static").content)
+        assert "session 'work'" in body and "2 panes" in body
+        await pilot.press("y")
+        await until(pilot, lambda: read(t).session("work") is not None)
+        await until(pilot, lambda: cells(app).get("work") == "● healthy")
+    assert read(t).session("work").pane_count == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.tmux
+async def test_f_then_cancel_changes_nothing(
+    tmux_server: PrivateServer, app_for, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "work")
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "work" in cells(app))
+        await select(pilot, app, "work")
+        state = hermetic_env / "state"
+        before = {
+            p: p.read_bytes()
+            for p in state.rglob("*")
+            if p.is_file() and "live" not in p.parts and p.suffix != ".log"
+        }
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+        after = {p: p.read_bytes() for p in before}
+        assert after == before and not (state / "shared.json").exists()
+        assert "work" in cells(app)
+
+
+@pytest.mark.tmux
+async def test_ui_stays_responsive_while_the_server_is_stopped(
+    tmux_server: PrivateServer, hermetic_env: Path
+) -> None:
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "work")
+    settings = SETTINGS.model_copy(update={"tmux_timeout": 2.0})
+    engine = engine_for(t, hermetic_env / "state", settings)
+    # A watcher without recovery holds the lock, so nothing thaws the server for us.
+    watcher = start_watcher(t, hermetic_env / "state")
+    pid = t.pid()
+    app = GuardianApp(EngineService(engine))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: "work" in cells(app))
+            os.kill(pid, signal.SIGSTOP)
+            await pilot.pause(0.5)  # a poll is now blocked on the stopped server
+            started = time.monotonic()
+            await pilot.press("slash", "w", "o")
+            await until(pilot, lambda: app.query_one("#filter", Input).value == "wo", timeout=1.0)
+            assert time.monotonic() - started < 1.0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        watcher.terminate()
+        watcher.wait(10)
+
+
+# -- with the fake service ---------------------------------------------------------------------
+
+
+async def test_actions_reach_the_service() -> None:
+    service = FakeService()
+    app = GuardianApp(service, clock=lambda: NOW)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
-        table = app.query_one(DataTable)
-        assert table.row_count == 1
-        assert table.get_row_at(0)[0] == "work" and table.get_row_at(0)[3] == "1/3"
-        data.append(row("other", 1))
-        await pilot.press("g")
-        assert table.row_count == 2
-        await pilot.press("q")
-    assert app.return_code in (0, None)
+        await until(pilot, lambda: app.query_one(SessionTable).row_count == 6)
+        await until(pilot, lambda: app.query_one(CheckpointList).row_count == 3)
+        await pilot.press("s", "S", "R", "p")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: ("forget", "work") in service.calls)
+        app.query_one(CheckpointList).move_cursor(row=1)  # the one that does not verify
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("does not verify" in n.message for n in app._notifications)
+    for call in [
+        ("snapshot", "work"),
+        ("snapshot", None),
+        ("recover", "work"),
+        ("pause", "work"),
+        ("restore", "20261123T100000.000000Z-ab12"),
+        ("forget", "work"),
+    ]:
+        assert call in service.calls
+    assert service.calls.count(("restore", "20261123T100000.000000Z-ab12")) == 1
+
+
+async def test_filter_narrows_the_table() -> None:
+    app = GuardianApp(FakeService(), clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(SessionTable).row_count == 6)
+        await pilot.press("slash", "l", "o")
+        await until(pilot, lambda: set(cells(app)) == {"logs"})
+        await pilot.press("escape")
+        await until(pilot, lambda: app.query_one(SessionTable).row_count == 6)
+
+
+def _settle(app: GuardianApp):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await until(pilot, lambda: app.query_one(CheckpointList).row_count == 3)
+        for worker in [w for w in app.workers if w.group == "details"]:
+            await worker.wait()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_main_screen_snapshot(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = GuardianApp(FakeService(), clock=lambda: NOW)  # type: ignore[arg-type]
+    assert snap_compare(app, terminal_size=size, run_before=_settle(app))
+
+
+def test_tui_is_only_loaded_on_the_ui_path() -> None:
+    code = "import sys, guardian.cli, guardian.service; assert 'textual' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tmux_conf_binds_a_popup_and_a_snapshot_key(guardian) -> None:  # type: ignore[no-untyped-def]
+    out = guardian("tmux-conf").out
+    assert "display-popup -E" in out and "snapshot --json" in out
+    assert out.count("bind-key") == 2
+    explicit = guardian("-S", "/tmp/my sock", "tmux-conf").out
+    assert "-S '/tmp/my sock'" in explicit
+
+
+_ = (asyncio, json)

@@ -1,0 +1,63 @@
+"""What a person asks of a session, for the CLI and the TUI alike: forget, reset (recover
+now) and pause. Each writes the state shared with the watcher, under the store lock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from guardian.engine import Engine
+from recovery.shared import SharedState, SharedStore, shared_key
+
+
+def _update(engine: Engine, change) -> SharedState:  # type: ignore[no-untyped-def]
+    shared = SharedStore(engine.state_dir)
+    with engine.store.locked():
+        state = change(shared.load())
+        shared.save(state)
+    return state  # type: ignore[no-any-return]
+
+
+def forget_session(engine: Engine, socket_path: str, name: str) -> None:
+    """Never recover, checkpoint or restore it again; it leaves the restore set."""
+    key = shared_key(socket_path, name)
+    _update(
+        engine,
+        lambda s: s.model_copy(
+            update={"forgotten": s.forgotten | {key}, "paused": s.paused - {key}}
+        ),
+    )
+    store = engine.store
+    with store.locked():
+        manifest = store.read_manifest(socket_path)
+        if manifest is not None and name in manifest.sessions:
+            rest = [n for n in manifest.sessions if n != name]
+            store.write_manifest(socket_path, rest, datetime.now(UTC))
+
+
+def reset_session(engine: Engine, socket_path: str, name: str, *, ask_watcher: bool) -> None:
+    """Clear `given up` (and forgotten, paused); `ask_watcher` asks it to recover now."""
+    key = shared_key(socket_path, name)
+
+    def change(s: SharedState) -> SharedState:
+        update = {
+            "given_up": {k: v for k, v in s.given_up.items() if k != key},
+            "forgotten": s.forgotten - {key},
+            "paused": s.paused - {key},
+        }
+        if ask_watcher:
+            update["reset"] = s.reset | {key}
+        return s.model_copy(update=update)
+
+    _update(engine, change)
+
+
+def toggle_pause(engine: Engine, socket_path: str, name: str) -> bool:
+    """Pause or resume guarding; returns True when it is paused now."""
+    key = shared_key(socket_path, name)
+    state = _update(
+        engine,
+        lambda s: s.model_copy(
+            update={"paused": s.paused - {key} if key in s.paused else s.paused | {key}}
+        ),
+    )
+    return key in state.paused

@@ -1,0 +1,151 @@
+"""A deterministic service for UI tests: fixed data, a fixed clock, calls recorded."""
+
+from __future__ import annotations
+
+from guardian.service import (
+    CheckpointRow,
+    HistoryRow,
+    Overview,
+    PaneRow,
+    SessionDetail,
+    SessionRow,
+)
+
+NOW = 1_795_400_000.0
+SOCK = "/tmp/tmux-1000/default"
+
+
+def rows() -> list[SessionRow]:
+    return [
+        SessionRow(
+            "default",
+            SOCK,
+            "work",
+            "healthy",
+            attached=True,
+            windows=3,
+            panes=7,
+            last_checkpoint_at=NOW - 42,
+            last_recovery="10:02:11 ok",
+        ),
+        SessionRow(
+            "default",
+            SOCK,
+            "build",
+            "corrupted",
+            ("pane 1.2: make exited with status 2",),
+            windows=2,
+            panes=3,
+            last_checkpoint_at=NOW - 3600,
+        ),
+        SessionRow(
+            "default",
+            SOCK,
+            "api-server",
+            "crashed",
+            ("server pid 4242 vanished without a session-closed hook",),
+            windows=1,
+            panes=2,
+            last_checkpoint_at=NOW - 600,
+            last_recovery="09:58:40 ok",
+        ),
+        SessionRow(
+            "default",
+            SOCK,
+            "logs",
+            "frozen",
+            ("pane 0.0: tail stopped for 9s",),
+            windows=1,
+            panes=1,
+            paused=True,
+            last_checkpoint_at=NOW - 90000,
+        ),
+        SessionRow(
+            "default",
+            SOCK,
+            "flaky",
+            "corrupted",
+            ("pane 0.1: killed by SIGSEGV",),
+            windows=1,
+            panes=2,
+            given_up="5 recoveries in 300s and still corrupted",
+            last_checkpoint_at=NOW - 120,
+        ),
+        SessionRow("default", SOCK, "notes", "not running", last_checkpoint_at=NOW - 7200),
+    ]
+
+
+class FakeService:
+    interval = 3600.0
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.sessions = rows()
+
+    def start(self) -> None:
+        self.calls.append(("start", None))
+
+    def stop(self) -> None:
+        self.calls.append(("stop", None))
+
+    async def poll(self) -> Overview:
+        return Overview(tuple(self.sessions), "watcher pid 1234 guards, last poll 0.4s ago", at=NOW)
+
+    def detail(self, row: SessionRow) -> SessionDetail:
+        panes = (
+            PaneRow("0:editor", "0", "/home/ana/src/app", "vim src/main.py", False, True),
+            PaneRow("0:editor", "1", "/home/ana/src/app", "shell", False, False),
+            PaneRow("1:server", "0", "/home/ana/src/app", "python -m http.server", False, True),
+            PaneRow("2:tests", "0", "/home/ana/src/app/tests", "dead", True, True),
+        )
+        return SessionDetail(
+            row, panes, ("window 2: 1 panes, checkpoint has 2",), "20261123T100000.000000Z-ab12"
+        )
+
+    def checkpoints(self, row: SessionRow) -> list[CheckpointRow]:
+        return [
+            CheckpointRow("20261123T100000.000000Z-ab12", NOW - 42, True, 3, 7, "watch"),
+            CheckpointRow(
+                "20261123T090000.000000Z-cd34", NOW - 3642, False, error="checksum mismatch"
+            ),
+            CheckpointRow("20261122T090000.000000Z-ef56", NOW - 90042, True, 3, 6, "snapshot"),
+        ]
+
+    def history(self, session: str | None = None, limit: int = 200) -> list[HistoryRow]:
+        rows_ = [
+            HistoryRow(
+                NOW - 30,
+                "api-server",
+                "wait for pid 4242 to exit; rebuild",
+                "ok: restored 1 windows, 2 panes",
+                True,
+            ),
+            HistoryRow(NOW - 40, "api-server", "crashed: server pid 4242 vanished", "", None),
+            HistoryRow(NOW - 300, "flaky", "give up", "failed: 5 recoveries in 300s", False),
+            HistoryRow(NOW - 900, "work", "checkpoint; respawn pane %3", "ok: panes running", True),
+        ]
+        return [r for r in rows_ if session is None or r.session == session]
+
+    def snapshot(self, row: SessionRow | None) -> str:
+        self.calls.append(("snapshot", row.name if row else None))
+        return "snapshot done"
+
+    def restore_preview(self, row: SessionRow, checkpoint_id: str) -> list[str]:
+        self.calls.append(("preview", checkpoint_id))
+        return [f"session '{row.name}' from checkpoint {checkpoint_id}: 3 windows, 7 panes"]
+
+    def restore(self, row: SessionRow, checkpoint_id: str) -> str:
+        self.calls.append(("restore", checkpoint_id))
+        return "restored"
+
+    def recover(self, row: SessionRow) -> str:
+        self.calls.append(("recover", row.name))
+        return "reset"
+
+    def forget(self, row: SessionRow) -> str:
+        self.calls.append(("forget", row.name))
+        return "forgot"
+
+    def toggle_pause(self, row: SessionRow) -> str:
+        self.calls.append(("pause", row.name))
+        return "paused"

@@ -1,0 +1,38 @@
+"""SessionDetail: the selected session's panes, and how it differs from its checkpoint."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from guardian.service import SessionDetail as Detail
+
+
+class SessionDetail(Static):
+    def show(self, detail: Detail | None) -> None:
+        if detail is None:
+            self.update(Text("no session selected", style="dim"))
+            return
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column("pane", no_wrap=True, style="bold")
+        table.add_column("program", ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column("cwd", ratio=2, no_wrap=True, overflow="ellipsis")
+        for pane in detail.panes:
+            program = Text(pane.program, style="bold red" if pane.dead else "")
+            table.add_row(
+                f"{pane.window}.{pane.pane}" + ("*" if pane.active else ""), program, pane.cwd
+            )
+        parts: list[object] = []
+        if detail.row.evidence:
+            parts.append(Text("\n".join(detail.row.evidence), style="yellow"))
+        if detail.row.given_up:
+            parts.append(Text(f"given up: {detail.row.given_up}", style="bold red"))
+        parts.append(table)
+        if detail.differences:
+            label = "vs checkpoint: " if detail.checkpoint_id else ""
+            parts.append(Text(label + "; ".join(detail.differences), style="italic"))
+        else:
+            parts.append(Text("same as its newest checkpoint", style="dim"))
+        self.update(Group(*parts))  # type: ignore[arg-type]
