@@ -3,10 +3,33 @@ now) and pause. Each writes the state shared with the watcher, under the store l
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from guardian.engine import Engine
+from recovery.journal import Journal
 from recovery.shared import SharedState, SharedStore, shared_key
+
+
+def journal_person(engine: Engine, socket_path: str, name: str, action: str, outcome: str) -> None:
+    """A person's action goes to the recovery journal like the watcher's own."""
+    # The action happened; a journal that cannot be written must not undo it.
+    with contextlib.suppress(OSError):
+        Journal(engine.state_dir).record(
+            socket_path, name, "action", action=f"{action} (by a person)", outcome=outcome
+        )
+
+
+def journal_restore(engine: Engine, report: object) -> None:
+    """Journal each session a person's restore built or failed to build."""
+    for item in getattr(report, "items", []):
+        if item.status in ("restored", "failed"):
+            target = next((t for t in engine.servers if t.label == item.server), None)
+            socket_path = target.socket_path if target else item.server
+            outcome = ("ok: " if item.status == "restored" else "failed: ") + item.message
+            journal_person(
+                engine, socket_path, item.session, f"restore from {item.checkpoint_id}", outcome
+            )
 
 
 def _update(engine: Engine, change) -> SharedState:  # type: ignore[no-untyped-def]
@@ -32,6 +55,7 @@ def forget_session(engine: Engine, socket_path: str, name: str) -> None:
         if manifest is not None and name in manifest.sessions:
             rest = [n for n in manifest.sessions if n != name]
             store.write_manifest(socket_path, rest, datetime.now(UTC))
+    journal_person(engine, socket_path, name, "forget", "not guarded any more")
 
 
 def reset_session(engine: Engine, socket_path: str, name: str, *, ask_watcher: bool) -> None:
@@ -49,6 +73,7 @@ def reset_session(engine: Engine, socket_path: str, name: str, *, ask_watcher: b
         return s.model_copy(update=update)
 
     _update(engine, change)
+    journal_person(engine, socket_path, name, "reset", "recover now" if ask_watcher else "reset")
 
 
 def toggle_pause(engine: Engine, socket_path: str, name: str) -> bool:
@@ -60,4 +85,6 @@ def toggle_pause(engine: Engine, socket_path: str, name: str) -> bool:
             update={"paused": s.paused - {key} if key in s.paused else s.paused | {key}}
         ),
     )
-    return key in state.paused
+    paused = key in state.paused
+    journal_person(engine, socket_path, name, "pause" if paused else "resume", "ok")
+    return paused

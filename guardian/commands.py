@@ -157,6 +157,10 @@ def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bo
         )
     except RestoreUsageError as exc:
         raise UsageError(str(exc)) from None
+    if not args.dry_run:
+        from guardian.actions import journal_restore
+
+        journal_restore(engine, report)
     if args.json:
         _emit_json(
             {

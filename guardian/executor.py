@@ -122,7 +122,9 @@ class PlanExecutor:
                 break
             commands = [command for index in batch for command in queue[index][1]]
             try:
-                output, error = self.adapter.run_commands(commands), None
+                # A server we are building is busy, not frozen: a longer bound than a poll's.
+                timeout = max(self.adapter.timeout, 5.0) + 0.02 * len(commands)
+                output, error = self.adapter.run_commands(commands, timeout=timeout), None
             except TmuxCommandError as exc:
                 output, error = exc.stdout, str(exc)
             buffer += output

@@ -165,7 +165,8 @@ class ServerGuard:
             if self.options.checkpoints:
                 self._checkpoint(probe, verdicts, now)
             if self.options.manifest:
-                self._update_manifest(probe, skip, result.closed, restore_set)
+                gone = result.closed + [old for old, _new in result.renamed]
+                self._update_manifest(probe, skip, gone, restore_set)
         if self.options.recover:
             verdicts = self._act(verdicts, probe, shared, now)
         self.views = self._views(verdicts, probe, shared)
@@ -258,11 +259,13 @@ class ServerGuard:
         """The restore set follows the live server: new sessions join, closed ones leave."""
         assert probe.state is not None
         live = [s.name for s in probe.state.sessions if s.name not in skip]
-        if self.starting:
-            # keep sessions still to be rebuilt at start; they join when they are back
-            live += [n for n in restore_set if n not in live and n not in closed]
-        if set(live) == set(restore_set) or not live:
+        # Only a person's close takes a session out of the restore set; one that is missing
+        # for any other reason (not rebuilt yet, a rebuild that fell short) stays in it.
+        wanted = [n for n in restore_set if n not in closed and n not in skip]
+        wanted += [n for n in live if n not in wanted]
+        if set(wanted) == set(restore_set) or not wanted:
             return
+        live = wanted
         try:
             with self.store.locked():
                 self.store.write_manifest(
@@ -366,8 +369,7 @@ class ServerGuard:
         for plan in plans:
             self._journal_action(plan, outcomes.get(plan.verdict.session, Outcome(False, "?")))
         if any(o.ok for o in outcomes.values()):
-            self.memory = ServerMemory()  # a new server: learn it afresh next poll
-            self.preparation = None
+            self.preparation = None  # a new server: prepare it at the next poll
 
     def _save_shared(self, given_up: dict[str, GivenUp], resets: set[str]) -> None:
         try:

@@ -113,6 +113,18 @@ class PaneProcesses:
     stopped: bool
     writer_blocked: bool = False
     foreground_group: int | None = None
+    written: int | None = None
+
+
+def bytes_written(pid: int) -> int | None:
+    """`wchar` of /proc/PID/io: stands still only while the writer's output is stopped."""
+    raw = _read(f"/proc/{pid}/io", 4096)
+    if raw is None:
+        return None
+    for line in raw.splitlines():
+        if line.startswith(b"wchar:"):
+            return int(line.split()[1])
+    return None
 
 
 _SYS_WRITE = {"x86_64": b"1", "aarch64": b"64"}.get(os.uname().machine, b"1")
@@ -158,7 +170,8 @@ def probe_pane(pane_pid: int) -> PaneProcesses:
         and leader_stat.state == "S"
         and blocked_in_write(leader.pid)
     )
-    return PaneProcesses(process, is_shell, program, stopped, blocked, group)
+    written = bytes_written(leader.pid) if blocked else None
+    return PaneProcesses(process, is_shell, program, stopped, blocked, group, written)
 
 
 def _only_child(pid: int, depth: int = 4) -> ProgramState | None:

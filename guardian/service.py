@@ -417,17 +417,17 @@ class EngineService:
         return lines
 
     def restore(self, row: SessionRow, checkpoint_id: str) -> str:
+        from guardian.actions import journal_restore
         from guardian.restore import RestoreUsageError, restore
 
+        engine = self._engine_for(row)
         try:
             report = restore(
-                self._engine_for(row),
-                checkpoint_id=checkpoint_id,
-                replace=True,
-                explicit_server=True,
+                engine, checkpoint_id=checkpoint_id, replace=True, explicit_server=True
             )
         except RestoreUsageError as exc:
             raise ServiceError(str(exc)) from None
+        journal_restore(engine, report)
         for item in report.items:
             if item.status == "failed":
                 raise ServiceError(f"restore of '{item.session}' failed: {item.message}")

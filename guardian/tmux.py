@@ -367,6 +367,7 @@ def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
         cursor=(_int(f["cursor_x"], 0) or 0, _int(f["cursor_y"], 0) or 0),
         writer_blocked=facts.writer_blocked if facts else False,
         foreground_group=facts.foreground_group if facts else None,
+        written_bytes=facts.written if facts else None,
         start_command=f["pane_start_command"],
         current_command=f["pane_current_command"],
         process=facts.process if facts else None,

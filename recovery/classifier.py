@@ -47,6 +47,8 @@ class ClassifyResult:
     memory: ServerMemory
     closed: list[str] = field(default_factory=list)
     """Sessions a person closed (they leave the restore set)."""
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    """(old name, new name): followed by session id, never a close plus a new session."""
 
 
 def signal_name(number: int) -> str:
@@ -131,6 +133,7 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
             )
         verdicts.append(verdict)
     closed: list[str] = []
+    renamed: list[tuple[str, str]] = []
     if orphan:
         # Split brain: the sessions we knew live on a server that lost its socket path.
         for name in memory.sessions.values():
@@ -152,13 +155,43 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
             )
     else:
         live_ids = {s.session_id for s in state.sessions}
+        # Another server answers than the one we knew, and the old one is gone: its
+        # sessions vanished with it (a crash we did not see, or a rebuild that fell short),
+        # so the missing ones are not closed: they are crashed, unless a hook said otherwise.
+        replaced = memory.pid is not None and pid != memory.pid
+        hooked = {e.session_id for e in probe.closed}
+        names_by_id = {s.session_id: s.name for s in state.sessions}
         for session_id, name in memory.sessions.items():
-            if session_id not in live_ids and name not in live_names:
-                closed.append(name)  # vanished while its server lives: closed, never a crash
+            # ids ($N) restart in every server: across a replaced one only names match
+            if name in live_names:
+                continue
+            if session_id in live_ids and not replaced:
+                renamed.append((name, names_by_id[session_id]))
+                continue
+            if replaced and memory.stopped_on_purpose is None and session_id not in hooked:
+                if name not in given.skip:
+                    evidence = (
+                        f"server pid {memory.pid} was replaced by pid {pid}; "
+                        "the session did not come back",
+                    )
+                    verdicts.append(
+                        Verdict(
+                            server=probe.socket_path,
+                            session=name,
+                            health=Health.CRASHED,
+                            server_pid=memory.pid,
+                            evidence=evidence,
+                        )
+                    )
+                continue
+            closed.append(name)  # vanished while its server lives: closed, never a crash
     if given.starting:
         closed_at_start = {e.name for e in probe.closed}
         for name in given.restore_set:
-            if name in live_names or name in given.skip or name in closed_at_start:
+            if name in closed_at_start and name not in live_names:
+                closed.append(name)  # closed while no watcher ran: the hook wrote it down
+                continue
+            if name in live_names or name in given.skip:
                 continue
             verdicts.append(
                 Verdict(
@@ -169,18 +202,25 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
                     evidence=_start_evidence(given, "missing"),
                 )
             )
+    # Sessions still missing from a replaced server stay remembered (with the old pid)
+    # so they stay crashed, and are retried, until they are back.
+    missing = {
+        f"{sid.split('@')[0]}@{memory.pid}": name  # a key no live session id can take
+        for sid, name in memory.sessions.items()
+        if any(v.session == name and v.health is Health.CRASHED for v in verdicts)
+    }
     new_memory = ServerMemory(
         last_ok_at=now,
-        pid=memory.pid if orphan else pid,
+        pid=memory.pid if orphan or missing else pid,
         sessions=dict(memory.sessions)
         if orphan
-        else {s.session_id: s.name for s in state.sessions},
+        else {**missing, **{s.session_id: s.name for s in state.sessions}},
         timeouts=0,
         panes=panes,
         stopped_since=stopped_since,
         xoff=xoff,
     )
-    return ClassifyResult(verdicts, new_memory, closed)
+    return ClassifyResult(verdicts, new_memory, closed, renamed)
 
 
 def _classify_session(
@@ -237,7 +277,13 @@ def _classify_session(
                     name = leader.name if leader else "program"
                     evidence.append(f"{where}: {name} stopped for {now - since:.0f}s")
             if pane.writer_blocked:
-                signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
+                # Backpressure also blocks a fast writer; only output that does not move
+                # is XOFF. The writer's byte count is exact (scrollback at its limit and
+                # a cursor at the bottom stand still while output flows).
+                if pane.written_bytes is not None:
+                    signature = (pane.written_bytes, -1, -1)
+                else:
+                    signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
                 previous = memory.xoff.get(pane.pane_id)
                 since = previous[3] if previous and previous[:3] == signature else now
                 xoff[pane.pane_id] = (*signature, since)

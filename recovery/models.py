@@ -58,6 +58,8 @@ class PaneState(_Frozen):
     """The tty's foreground process group (tpgid): what SIGCONT must reach."""
     writer_blocked: bool = False
     """The foreground program sleeps inside write() on the tty (XOFF, or a slow reader)."""
+    written_bytes: int | None = None
+    """Bytes the blocked writer has written so far: unchanged across polls = XOFF."""
 
     @property
     def geometry(self) -> tuple[int, int, int, int]:

@@ -86,7 +86,7 @@ def soak(server: BenchServer, watcher: psutil.Process, seconds: float) -> None:
     print(f"tmux server over the same time:        {100 * (t1 - t0) / wall:.2f}% of one core")
 
 
-def crashes(server: BenchServer, runs: int, expected: int) -> None:
+def crashes(server: BenchServer, runs: int, expected: int, state: Path) -> None:
     times = []
     for _ in range(runs):
         time.sleep(2.5)  # let the watcher learn the (new) server
@@ -94,7 +94,11 @@ def crashes(server: BenchServer, runs: int, expected: int) -> None:
         deadline = killed + 20
         while server.pane_count() != expected:
             if time.perf_counter() > deadline:
-                raise SystemExit("the watcher did not rebuild every pane within 20 s")
+                log = (state / "watch.log").read_text().splitlines()[-15:]
+                raise SystemExit(
+                    f"the watcher did not rebuild every pane within 20 s "
+                    f"({server.pane_count()} of {expected}); its log ends:\n" + "\n".join(log)
+                )
             time.sleep(0.01)
         times.append(time.perf_counter() - killed)
     print(f"kill -9 -> all {expected} panes rebuilt:  {median_ms(times)}")
@@ -123,7 +127,7 @@ def main() -> int:
             if args.soak > 0:
                 soak(server, process, args.soak)
             if args.crashes > 0:
-                crashes(server, args.crashes, total)
+                crashes(server, args.crashes, total, state)
         finally:
             watcher.terminate()
             watcher.wait(10)

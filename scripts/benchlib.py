@@ -80,6 +80,9 @@ class BenchServer:
 
     def close(self) -> None:
         self.kill()
+        if os.environ.get("TG_BENCH_KEEP"):
+            print(f"kept {self.dir}")
+            return
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -20,15 +20,24 @@ SOCK = "/tmp/tg/s"
 
 
 def state(*panes_, name: str = "work", pid: int = 100) -> ServerState:  # type: ignore[no-untyped-def]
-    window = WindowState(index=0, window_id="@1", name="w", width=80, height=24,
-                         layout="x", active=True, panes=tuple(panes_) or (pane(0),))  # fmt: skip
+    window = WindowState(
+        index=0,
+        window_id="@1",
+        name="w",
+        width=80,
+        height=24,
+        layout="x",
+        active=True,
+        panes=tuple(panes_) or (pane(0),),
+    )
     session = SessionState(session_id="$1", name=name, created=1, windows=(window,))
     return ServerState(server=ServerInfo(socket_path=SOCK, pid=pid), sessions=(session,), read_at=0)
 
 
 def run(probe: ServerProbe, memory: ServerMemory | None = None, **kw):  # type: ignore[no-untyped-def]
-    return classify_server(ClassifyInput(probe=probe, memory=memory or ServerMemory(),
-                                         now=kw.pop("now", 1000.0), **kw))  # fmt: skip
+    return classify_server(
+        ClassifyInput(probe=probe, memory=memory or ServerMemory(), now=kw.pop("now", 1000.0), **kw)
+    )
 
 
 def live(*panes_, **kw) -> ServerProbe:  # type: ignore[no-untyped-def]
@@ -130,8 +139,9 @@ def test_xoff_needs_unchanged_output_and_a_blocked_writer() -> None:
 
 
 def test_stopped_server_is_frozen_at_once() -> None:
-    probe = ServerProbe(socket_path=SOCK, error="not_answering", listeners=(100,),
-                        process_state={100: "T"})  # fmt: skip
+    probe = ServerProbe(
+        socket_path=SOCK, error="not_answering", listeners=(100,), process_state={100: "T"}
+    )
     verdict = only(run(probe, SEEN))
     assert verdict.health is Health.FROZEN and verdict.frozen is FrozenKind.SERVER_STOPPED
     plan = plan_recovery(verdict, Settings())
@@ -141,8 +151,9 @@ def test_stopped_server_is_frozen_at_once() -> None:
 
 
 def test_a_timeout_alone_is_not_a_freeze() -> None:
-    probe = ServerProbe(socket_path=SOCK, error="not_answering", listeners=(100,),
-                        process_state={100: "R"})  # fmt: skip
+    probe = ServerProbe(
+        socket_path=SOCK, error="not_answering", listeners=(100,), process_state={100: "R"}
+    )
     memory = SEEN
     healths = []
     for _ in range(3):
@@ -154,8 +165,11 @@ def test_a_timeout_alone_is_not_a_freeze() -> None:
     notify = plan_recovery(only(result), Settings())
     assert [s.kind for s in notify.steps] == [StepKind.NOTIFY] and not notify.counts  # type: ignore[union-attr]
     kill = plan_recovery(only(result), Settings(kill_frozen_server=True))
-    assert [s.kind for s in kill.steps] == [StepKind.KILL_SERVER, StepKind.WAIT_GONE,  # type: ignore[union-attr]
-                                            StepKind.REBUILD]  # fmt: skip
+    assert [s.kind for s in kill.steps] == [
+        StepKind.KILL_SERVER,
+        StepKind.WAIT_GONE,  # type: ignore[union-attr]
+        StepKind.REBUILD,
+    ]
 
 
 def test_server_gone_without_hook_is_a_crash() -> None:
@@ -169,15 +183,21 @@ def test_server_gone_without_hook_is_a_crash() -> None:
 
 
 def test_server_gone_right_after_a_hook_was_stopped_on_purpose() -> None:
-    hooked = ServerProbe(socket_path=SOCK, error="not_running",
-                         closed=(ClosedEvent(at=999.0, session_id="$1", name="work"),))  # fmt: skip
+    hooked = ServerProbe(
+        socket_path=SOCK,
+        error="not_running",
+        closed=(ClosedEvent(at=999.0, session_id="$1", name="work"),),
+    )
     result = run(hooked, SEEN)
     verdict = only(result)
     assert verdict.health is Health.STOPPED and plan_recovery(verdict, Settings()) is None
     gone = ServerProbe(socket_path=SOCK, error="not_running")  # later polls: no new hook line
     assert only(run(gone, result.memory)).health is Health.STOPPED  # sticky
-    stale = ServerProbe(socket_path=SOCK, error="not_running",
-                        closed=(ClosedEvent(at=900.0, session_id="$1", name="work"),))  # fmt: skip
+    stale = ServerProbe(
+        socket_path=SOCK,
+        error="not_running",
+        closed=(ClosedEvent(at=900.0, session_id="$1", name="work"),),
+    )
     assert only(run(stale, SEEN)).health is Health.CRASHED
 
 
@@ -189,15 +209,23 @@ def test_session_gone_while_server_lives_was_closed() -> None:
 
 
 def test_at_start_missing_restore_set_sessions_are_crashed() -> None:
-    gone = run(ServerProbe(socket_path=SOCK, error="absent"), restore_set=["a", "b"],
-               starting=True, rebooted=True)  # fmt: skip
+    gone = run(
+        ServerProbe(socket_path=SOCK, error="absent"),
+        restore_set=["a", "b"],
+        starting=True,
+        rebooted=True,
+    )
     assert [(v.session, v.health) for v in gone.verdicts] == [
-        ("a", Health.CRASHED), ("b", Health.CRASHED)]  # fmt: skip
+        ("a", Health.CRASHED),
+        ("b", Health.CRASHED),
+    ]
     assert "reboot" in gone.verdicts[0].evidence[0]
     probe = live().model_copy(update={"closed": (ClosedEvent(at=1, session_id="$9", name="c"),)})
     partial = run(probe, restore_set=["work", "b", "c"], starting=True)
     assert {v.session: v.health for v in partial.verdicts} == {
-        "work": Health.HEALTHY, "b": Health.CRASHED}  # fmt: skip
+        "work": Health.HEALTHY,
+        "b": Health.CRASHED,
+    }
 
 
 def test_socket_deleted_while_server_runs_is_disconnected() -> None:
@@ -207,7 +235,9 @@ def test_socket_deleted_while_server_runs_is_disconnected() -> None:
     assert verdict.disconnect is DisconnectKind.SOCKET_MISSING
     plan = plan_recovery(verdict, Settings())
     assert [(s.kind, s.signal) for s in plan.steps] == [  # type: ignore[union-attr]
-        (StepKind.MAKE_SOCKET_DIR, None), (StepKind.SIGNAL, signal.SIGUSR1)]  # fmt: skip
+        (StepKind.MAKE_SOCKET_DIR, None),
+        (StepKind.SIGNAL, signal.SIGUSR1),
+    ]
     assert plan.steps[0].path == "/tmp/tg"  # type: ignore[union-attr]
 
 
@@ -237,8 +267,11 @@ def test_ignored_and_forgotten_sessions_are_skipped() -> None:
 
 # -- breaker -----------------------------------------------------------------------------
 
-SETTINGS = Settings(backoff=Backoff(initial=1, factor=2, max=8, jitter=0),
-                    burst=Burst(max=3, window=100), grace_period=5)  # fmt: skip
+SETTINGS = Settings(
+    backoff=Backoff(initial=1, factor=2, max=8, jitter=0),
+    burst=Burst(max=3, window=100),
+    grace_period=5,
+)
 
 
 def test_breaker_backs_off_geometrically_and_gives_up() -> None:
@@ -271,3 +304,44 @@ def test_breaker_jitter_stays_in_bounds() -> None:
     for draw in (0.0, 0.5, 0.999):
         delay = record_attempt(BreakerState(), settings, 0.0, lambda d=draw: d).next_allowed_at
         assert 8 <= delay <= 12
+
+
+def test_sessions_missing_from_a_replaced_server_are_crashed_not_closed() -> None:
+    memory = ServerMemory(last_ok_at=999.0, pid=100, sessions={"$1": "work", "$2": "gone"})
+    replaced = ServerProbe(socket_path=SOCK, state=state(pid=200), listeners=(200,))
+    result = run(replaced, memory)
+    verdicts = {v.session: v for v in result.verdicts}
+    assert verdicts["work"].health is Health.HEALTHY
+    assert verdicts["gone"].health is Health.CRASHED and verdicts["gone"].server_pid == 100
+    assert result.closed == []
+    again = run(replaced, result.memory)  # still missing: still crashed (retried)
+    assert {v.session: v.health for v in again.verdicts}["gone"] is Health.CRASHED
+    back = state(pid=200).model_copy(
+        update={
+            "sessions": (
+                *state(pid=200).sessions,
+                state(name="gone", pid=200).sessions[0].model_copy(update={"session_id": "$7"}),
+            )
+        }
+    )
+    healed = run(ServerProbe(socket_path=SOCK, state=back, listeners=(200,)), again.memory)
+    assert {v.health for v in healed.verdicts} == {Health.HEALTHY}
+    assert healed.memory.pid == 200
+
+
+def test_hook_lines_seen_at_start_take_sessions_out_of_the_restore_set() -> None:
+    probe = live().model_copy(update={"closed": (ClosedEvent(at=1, session_id="$9", name="c"),)})
+    result = run(probe, restore_set=["work", "c"], starting=True)
+    assert result.closed == ["c"] and [v.session for v in result.verdicts] == ["work"]
+
+
+def test_a_fast_writer_at_history_limit_is_not_xoff() -> None:
+    """Scrollback full, cursor at the bottom: only the byte count shows output flowing."""
+    first = run(
+        live(pane(0, writer_blocked=True, history_size=2000, cursor=(0, 23), written_bytes=1000)),
+        now=1000.0,
+    )
+    flowing = pane(0, writer_blocked=True, history_size=2000, cursor=(0, 23), written_bytes=9000)
+    assert only(run(live(flowing), first.memory, now=1010.0)).health is Health.HEALTHY
+    stuck = pane(0, writer_blocked=True, history_size=2000, cursor=(0, 23), written_bytes=1000)
+    assert only(run(live(stuck), first.memory, now=1010.0)).health is Health.FROZEN

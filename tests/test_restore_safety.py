@@ -206,6 +206,9 @@ def test_replace_swaps_only_that_session(guardian, tmux_server: PrivateServer) -
     assert sorted(s.name for s in state.sessions) == ["a", "b"]
     assert state.session("a").pane_count == 2  # type: ignore[union-attr]
     assert t.lines("#{session_name} #{pane_pid}")[-1] == b_before
+    (entry,) = json.loads(guardian("history", "--json").out)["entries"]
+    assert entry["session"] == "a" and entry["action"].startswith("restore from")
+    assert entry["action"].endswith("(by a person)") and entry["outcome"].startswith("ok")
 
 
 def test_dry_run_creates_nothing(guardian, tmux_server: PrivateServer) -> None:  # type: ignore[no-untyped-def]
