@@ -43,21 +43,35 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("server and state")
     group.add_argument(
-        "-L", metavar="NAME", action=_ServerAction, dest="servers", default=default,
+        "-L",
+        metavar="NAME",
+        action=_ServerAction,
+        dest="servers",
+        default=default,
         help="guard the server with this socket name (repeatable)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "-S", metavar="PATH", action=_ServerAction, dest="servers", default=default,
+        "-S",
+        metavar="PATH",
+        action=_ServerAction,
+        dest="servers",
+        default=default,
         help="guard the server with this socket path (repeatable)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--state-dir", metavar="DIR", type=Path, default=default,
+        "--state-dir",
+        metavar="DIR",
+        type=Path,
+        default=default,
         help="checkpoints and journal (env TMUX_GUARDIAN_STATE_DIR)",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--config", metavar="FILE", type=Path, default=default,
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=default,
         help="config file (default ~/.config/tmux-guardian/config.toml)",
-    )  # fmt: skip
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     recover = command("recover", "reset a given-up session and recover it now")
     recover.add_argument("session", metavar="SESSION")
 
-    command("tmux-conf", "print tmux.conf lines: a popup key for the UI, a snapshot key")
+    conf = command("tmux-conf", "print tmux.conf lines: a popup key for the UI, a snapshot key")
+    conf.add_argument("--watch", action="store_true", help="also start the watcher with tmux")
+    conf.add_argument(
+        "--install",
+        nargs="?",
+        const="~/.tmux.conf",
+        metavar="FILE",
+        help="write the lines into FILE (default ~/.tmux.conf), once",
+    )
+
+    service = command("service", "a systemd user unit that runs `watch`")
+    service.add_argument("action", choices=["install", "uninstall", "status"])
     return parser
 
 
@@ -157,8 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user mistake: still one line unless asked
         if os.environ.get("TMUX_GUARDIAN_DEBUG"):
             raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} "
-                     "(set TMUX_GUARDIAN_DEBUG=1 for a traceback)", 1)  # fmt: skip
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(set TMUX_GUARDIAN_DEBUG=1 for a traceback)",
+            1,
+        )
 
 
 def _expected_failures() -> tuple[type[Exception], ...]:
@@ -167,8 +195,14 @@ def _expected_failures() -> tuple[type[Exception], ...]:
     from recovery.files import StoreWriteError
     from recovery.store import StoreBusyError, UntrustedStoreError
 
-    return (TmuxError, StoreWriteError, StoreBusyError, UntrustedStoreError, WatcherBusyError,
-            OSError)  # fmt: skip
+    return (
+        TmuxError,
+        StoreWriteError,
+        StoreBusyError,
+        UntrustedStoreError,
+        WatcherBusyError,
+        OSError,
+    )
 
 
 def _fail(message: str, code: int) -> int:
@@ -192,7 +226,20 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return run_app(engine)
     handler = getattr(commands, f"cmd_{name.replace('-', '_')}")
+    args.forwarded = _forwarded(args)
     return int(handler(engine, args, explicit_server=explicit))
+
+
+def _forwarded(args: argparse.Namespace) -> list[str]:
+    """The global options a person gave, to hand on to a watcher started elsewhere."""
+    words: list[str] = []
+    for flag, value in args.servers or []:
+        words += [f"-{flag}", value if flag == "L" else str(Path(value).expanduser().resolve())]
+    if args.state_dir:
+        words += ["--state-dir", str(Path(args.state_dir).expanduser().resolve())]
+    if args.config:
+        words += ["--config", str(Path(args.config).expanduser().resolve())]
+    return words
 
 
 if __name__ == "__main__":

@@ -373,31 +373,87 @@ def cmd_recover(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     return 0 if after and not after[0].is_failure else 1
 
 
-def tmux_conf_lines(engine: Engine, explicit_server: bool) -> list[str]:
-    """tmux.conf lines: a popup key for the UI and a key for a snapshot."""
-    import os
-    import shlex
-    import shutil
+BLOCK_START = "# >>> tmux-guardian >>>"
+BLOCK_END = "# <<< tmux-guardian <<<"
 
-    running = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    if os.path.basename(running) == "tmux-guardian":
-        program = running  # the very install that printed these lines
-    else:
-        program = shutil.which("tmux-guardian") or "tmux-guardian"
-    where = ""
+
+def tmux_conf_lines(engine: Engine, explicit_server: bool, *, watch: bool = False) -> list[str]:
+    """tmux.conf lines: a popup key for the UI, a key for a snapshot, optionally the watcher."""
+    import shlex
+
+    from guardian.systemd import program_path
+
+    program = shlex.quote(program_path())
     if explicit_server:
-        where = " " + " ".join(f"-S {shlex.quote(t.socket_path)}" for t in engine.servers)
+        where = " ".join(f"-S {shlex.quote(t.socket_path)}" for t in engine.servers)
     else:
-        where = ' -S "#{socket_path}"'  # the server the key was pressed in
-    command = f"{shlex.quote(program)}{where}"
-    return [
-        "# tmux-guardian: prefix + g opens the UI in a popup; prefix + G snapshots now",
+        where = '-S "#{socket_path}"'  # the server the key was pressed in
+    command = f"{program} {where}"
+    lines = [
+        BLOCK_START,
+        "# prefix + g opens the tmux-guardian UI in a popup; prefix + G snapshots now",
         f"bind-key g display-popup -E -w 90% -h 90% -T ' tmux-guardian ' '{command}'",
         f"bind-key G run-shell -b '{command} snapshot --json >/dev/null && "
         'tmux display-message "tmux-guardian: snapshot saved"\'',
     ]
+    if watch:
+        lines += [
+            "# start the watcher with the server (a second one exits: one watcher per server)",
+            f"run-shell -b '{command} watch --quiet'",
+        ]
+    return [*lines, BLOCK_END]
+
+
+def install_block(text: str, block: list[str]) -> str:
+    """`text` with our block replaced (or appended once): installing twice changes nothing."""
+    lines = text.splitlines()
+    if BLOCK_START in lines and BLOCK_END in lines[lines.index(BLOCK_START) :]:
+        start = lines.index(BLOCK_START)
+        end = lines.index(BLOCK_END, start)
+        lines[start : end + 1] = block
+    else:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines += block
+    return "\n".join(lines) + "\n"
 
 
 def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
-    print("\n".join(tmux_conf_lines(engine, explicit_server)))
+    from pathlib import Path
+
+    from recovery.files import atomic_write
+
+    block = tmux_conf_lines(engine, explicit_server, watch=args.watch)
+    if args.install is None:
+        print("\n".join(block))
+        return 0
+    path = Path(args.install).expanduser()
+    try:
+        before = path.read_text() if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"cannot read {path}: {exc}")
+        return 1
+    after = install_block(before, block)
+    if after == before:
+        print(f"{path}: already up to date")
+        return 0
+    atomic_write(path, after.encode())
+    print(
+        f"{path}: tmux-guardian lines {'updated' if BLOCK_START in before else 'added'}; "
+        f"reload with `tmux source-file {path}`"
+    )
     return 0
+
+
+def cmd_service(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian import systemd
+
+    systemctl = systemd.Systemctl.find()
+    if args.action == "install":
+        code, lines = systemd.install(args.forwarded, systemctl)
+    elif args.action == "uninstall":
+        code, lines = systemd.uninstall(systemctl)
+    else:
+        code, lines = systemd.status(systemctl)
+    print("\n".join(lines))
+    return code

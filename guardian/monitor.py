@@ -36,6 +36,7 @@ from guardian.probes import boot_id
 from guardian.recoverer import Outcome, Recoverer
 from guardian.snapshot import save_state
 from guardian.targets import ServerTarget
+from guardian.tmux import format_literal
 from recovery.breaker import BreakerState, decide, record_attempt, record_health
 from recovery.breaker import reset as reset_breaker
 from recovery.classifier import ClassifyInput, classify_server
@@ -333,6 +334,7 @@ class ServerGuard:
                             verdict.session,
                             breaker.given_up,
                         )
+                        self._notify(f"gave up on '{verdict.session}': {breaker.given_up}")
                     self.breakers[key] = breaker
                     continue
                 breaker = record_attempt(breaker, settings, now, self.rng)
@@ -419,8 +421,24 @@ class ServerGuard:
                     f" ({'; '.join(verdict.evidence)})" if verdict.evidence else "",
                 )
 
+    def _notify(self, text: str) -> None:
+        """A short message on every client attached to this server (config `notifications`)."""
+        if not self.engine.settings.notifications:
+            return
+        try:
+            clients = self.adapter.run(["list-clients", "-F", "#{client_name}"]).split("\n")
+            message = format_literal(f"tmux-guardian: {text}")
+            commands = [["display-message", "-c", c, "-d", "4000", message] for c in clients if c]
+            if commands:
+                self.adapter.run_commands(commands)
+        except TmuxError:
+            pass  # no server, or no clients: nobody to tell
+
     def _journal_action(self, plan: RecoveryPlan, outcome: Outcome) -> None:
         verdict = plan.verdict
+        if plan.counts or not outcome.ok:
+            what = "recovered" if outcome.ok else "could not recover"
+            self._notify(f"{what} '{verdict.session}' ({verdict.health.value}): {outcome.message}")
         self._journal(
             verdict.session,
             "action",

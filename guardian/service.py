@@ -169,6 +169,7 @@ class EngineService:
         self._monitor: Any = None
         self._locks: Any = None
         self._states: dict[str, Any] = {}
+        self._recoveries: dict[tuple[str, str], str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -210,6 +211,7 @@ class EngineService:
         return await asyncio.to_thread(self._overview_from_watcher)
 
     def _overview_from_monitor(self) -> Overview:
+        self._read_recoveries()
         rows: list[SessionRow] = []
         problems: list[str] = []
         for guard in self._monitor.guards:
@@ -232,6 +234,7 @@ class EngineService:
         from guardian.errors import TmuxError
 
         status = read_status(self.engine)
+        self._read_recoveries()
         rows: list[SessionRow] = []
         problems: list[str] = []
         for target in self.engine.servers:
@@ -256,7 +259,6 @@ class EngineService:
 
     def _row(self, target: Any, data: dict[str, Any]) -> SessionRow:
         entries = self.engine.store.entries(target.socket_path, data["name"])
-        last = self._last_recovery(target.socket_path, data["name"])
         return SessionRow(
             server=target.label,
             socket_path=target.socket_path,
@@ -269,8 +271,19 @@ class EngineService:
             paused=bool(data.get("paused")),
             given_up=data.get("given_up"),
             last_checkpoint_at=entries[0].created_at.timestamp() if entries else None,
-            last_recovery=last,
+            last_recovery=self._recoveries.get((target.socket_path, data["name"])),
         )
+
+    def _read_recoveries(self) -> None:
+        """The last action per session, from ONE read of the journal per poll."""
+        from recovery.journal import Journal
+
+        last: dict[tuple[str, str], str] = {}
+        for entry in Journal(self.engine.state_dir).read(limit=1000):
+            if entry.kind == "action":
+                outcome = (entry.outcome or "").split(":", 1)[0]
+                last[(entry.server, entry.session)] = f"{entry.at.astimezone():%H:%M:%S} {outcome}"
+        self._recoveries = last
 
     def _saved_only(self, target: Any, shown: set[str]) -> list[SessionRow]:
         """Sessions with checkpoints that are not running (closed, or not yet rebuilt):
@@ -297,15 +310,6 @@ class EngineService:
                 )
             )
         return rows
-
-    def _last_recovery(self, socket_path: str, name: str) -> str | None:
-        from recovery.journal import Journal
-
-        for entry in reversed(Journal(self.engine.state_dir).read(limit=200, session=name)):
-            if entry.kind == "action" and entry.server == socket_path:
-                outcome = (entry.outcome or "").split(":", 1)[0]
-                return f"{entry.at.astimezone():%H:%M:%S} {outcome}"
-        return None
 
     def detail(self, row: SessionRow) -> SessionDetail:
         from recovery.diff import describe_program, diff_sessions

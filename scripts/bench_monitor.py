@@ -120,7 +120,9 @@ def main() -> int:
         one_poll(server, Path(tempfile.mkdtemp(dir=server.dir)), args.polls)
         state = Path(tempfile.mkdtemp(dir=server.dir))
         config = server.dir / "config.toml"
-        config.write_text("[burst]\nmax = 1000\n")  # benchmark crashes are not a crash loop
+        # Crashing every few seconds IS a crash loop to the guardian (it backs off, then
+        # gives up): each benchmark crash is measured as a fresh one instead.
+        config.write_text("grace_period = 0\n[burst]\nmax = 1000\n")
         watcher = start_watcher(server, state, config)
         try:
             process = psutil.Process(watcher.pid)
