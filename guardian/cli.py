@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="one poll, then exit")
     watch.add_argument("--no-recover", action="store_true", help="only classify and journal")
     watch.add_argument("--quiet", action="store_true", help="log to the file only")
+    watch.add_argument("--verbose", action="store_true", help="log every poll's details")
 
     hist = command("history", "the recovery journal: verdicts and actions, oldest first")
     hist.add_argument("session", nargs="?", metavar="SESSION")
@@ -139,6 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the lines into FILE (default ~/.tmux.conf), once",
     )
+
+    imp = command(
+        "import", "take over from tmux-resurrect or tmuxp: their files become checkpoints"
+    )
+    imp.add_argument("kind", choices=["resurrect", "tmuxp"])
+    imp.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="resurrect: default its `last` save; tmuxp: the workspace file",
+    )
+
+    exp = command("export", "write a session's newest checkpoint as a tmuxp workspace")
+    exp.add_argument("kind", choices=["tmuxp"])
+    exp.add_argument("session", metavar="SESSION")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
     service = command("service", "a systemd user unit that runs `watch`")
     service.add_argument("action", choices=["install", "uninstall", "status"])

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from guardian.engine import Engine
@@ -297,6 +298,7 @@ def cmd_watch(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         once=args.once,
         recover=not args.no_recover,
         quiet=args.quiet,
+        verbose=args.verbose,
     )
 
 
@@ -457,3 +459,104 @@ def cmd_service(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         code, lines = systemd.status(systemctl)
     print("\n".join(lines))
     return code
+
+
+# -- migration ------------------------------------------------------------------------------
+
+
+def _resurrect_default() -> Path:
+    for directory in (
+        Path.home() / ".tmux" / "resurrect",
+        Path.home() / ".local" / "share" / "tmux" / "resurrect",
+    ):
+        if (directory / "last").exists():
+            return directory / "last"
+    return Path.home() / ".local" / "share" / "tmux" / "resurrect" / "last"
+
+
+def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from pathlib import Path
+
+    from recovery.importers import ImportError_, parse_resurrect, parse_tmuxp
+    from recovery.models import ServerInfo
+
+    target = _one_server(engine, "import")
+    if args.kind == "tmuxp" and not args.file:
+        from guardian.cli import UsageError
+
+        raise UsageError("import tmuxp needs the workspace FILE")
+    path = Path(args.file).expanduser() if args.file else _resurrect_default()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _err(f"{path}: no such file")
+        return 1
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"{path}: cannot read ({exc})")
+        return 1
+    server = ServerInfo(socket_path=target.socket_path)
+    now = datetime.now(UTC)
+    try:
+        if args.kind == "resurrect":
+            checkpoints = parse_resurrect(text, server, now)
+        else:
+            checkpoints = [parse_tmuxp(text, server, now, str(Path.home()))]
+    except ImportError_ as exc:
+        _err(f"{path}: {exc}; nothing imported")
+        return 1
+    store = engine.store
+    with store.locked():
+        results = store.write_many(checkpoints)
+        failures = [r for r in results if not hasattr(r, "path")]
+        if failures:
+            for result in results:  # all or nothing
+                if hasattr(result, "path"):
+                    result.path.unlink(missing_ok=True)
+            _err(f"{failures[0]}; nothing imported")
+            return 1
+        manifest = store.read_manifest(target.socket_path)
+        names = list(manifest.sessions) if manifest else []
+        names += [c.session.name for c in checkpoints if c.session.name not in names]
+        store.write_manifest(target.socket_path, names, now)
+    for checkpoint in checkpoints:
+        print(
+            f"imported '{checkpoint.session.name}' ({len(checkpoint.session.windows)} windows, "
+            f"{checkpoint.session.pane_count} panes) -> {checkpoint.id}"
+        )
+    print(f"restore with: tmux-guardian restore {' '.join(shlex_names(checkpoints))}")
+    return 0
+
+
+def shlex_names(checkpoints: list[Any]) -> list[str]:
+    import shlex
+
+    return [shlex.quote(c.session.name) for c in checkpoints]
+
+
+def cmd_export(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    from guardian.tmux import vis_session_name
+    from recovery.importers import export_tmuxp
+    from recovery.store import describe_bad
+
+    target = _one_server(engine, "export")
+    checkpoint = engine.store.newest_verified(
+        target.socket_path,
+        vis_session_name(args.session),
+        on_bad=lambda bad: _err(describe_bad(bad)),
+    )
+    if checkpoint is None:
+        _err(f"no checkpoint of '{args.session}' on {target.label}")
+        return 1
+    text = yaml.safe_dump(export_tmuxp(checkpoint), sort_keys=False, allow_unicode=True)
+    if args.output:
+        from recovery.files import atomic_write
+
+        atomic_write(Path(args.output).expanduser(), text.encode())
+        print(f"wrote {args.output} from checkpoint {checkpoint.id}")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -322,7 +322,8 @@ def compare_with_plan(plan: SessionPlan, session: SessionState) -> tuple[list[st
                 f"window {window.index} has {len(got.panes)} panes, expected {len(window.panes)}"
             )
             continue
-        if [p.geometry for p in got.panes] != [p.geometry for p in window.panes]:
+        known = all(p.geometry[2] > 0 for p in window.panes)  # imported files may lack it
+        if known and [p.geometry for p in got.panes] != [p.geometry for p in window.panes]:
             warnings.append(f"window {window.index}: pane geometry differs from the checkpoint")
         if window.zoomed != got.zoomed:
             warnings.append(f"window {window.index}: zoom differs from the checkpoint")

@@ -171,6 +171,12 @@ class ServerGuard:
         if self.options.recover:
             verdicts = self._act(verdicts, probe, shared, now)
         self.views = self._views(verdicts, probe, shared)
+        log.debug(
+            "%s: poll %d: %s",
+            self.target.label,
+            self.polls,
+            ", ".join(f"{v.session}={v.health.value}" for v in verdicts) or "no sessions",
+        )
         self.starting = False
         self.polls += 1
         return verdicts

@@ -93,10 +93,16 @@ def setup_logging(state_dir: Path, *, verbose: bool = False, quiet: bool = False
 
 
 def run_watch(
-    engine: Engine, *, interval: float | None, once: bool, recover: bool, quiet: bool = False
+    engine: Engine,
+    *,
+    interval: float | None,
+    once: bool,
+    recover: bool,
+    quiet: bool = False,
+    verbose: bool = False,
 ) -> int:
     with watch_locks(engine.state_dir, engine.servers):
-        setup_logging(engine.state_dir, quiet=quiet)
+        setup_logging(engine.state_dir, quiet=quiet, verbose=verbose)
         options = GuardOptions(recover=recover)
         monitor = Monitor(engine, options, interval=interval)
         labels = ", ".join(t.label for t in engine.servers)

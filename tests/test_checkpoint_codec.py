@@ -91,3 +91,13 @@ def test_session_name_vis_round_trip(typed: str) -> None:
     stored = vis_session_name(typed)
     assert all(ord(c) >= 0x20 and ord(c) != 0x7F for c in stored)
     assert unvis_session_name(stored) == typed
+
+
+def test_layout_checksum_matches_tmux() -> None:
+    from recovery.layout import check_layout, layout_checksum
+
+    real = "7815,160x50,0,0[160x24,0,0{79x24,0,0,0,80x24,80,0,1},160x25,0,25,2]"
+    assert layout_checksum(real[5:]) == "7815"  # taken from tmux 3.3a
+    check_layout(real)
+    with pytest.raises(ValueError, match="checksum"):
+        check_layout("7816" + real[4:])

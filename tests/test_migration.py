@@ -1,0 +1,225 @@
+"""Taking over from tmux-resurrect and tmuxp: their files become verified checkpoints that
+`restore` uses; a checkpoint becomes a tmuxp workspace that `tmuxp load` accepts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PrivateServer, wait_until
+from tests.test_round_trip import read
+
+pytestmark = pytest.mark.tmux
+
+
+def resurrect_file(t: PrivateServer, directory: Path) -> str:
+    """A save file in resurrect's own format, with layouts made by a real tmux."""
+    t.cmd("new-session", "-d", "-s", "probe", "-x", "160", "-y", "48")
+    t.cmd("split-window", "-h", "-t", "probe")
+    t.cmd("split-window", "-v", "-t", "probe:0.1")
+    three = t.cmd("display-message", "-p", "-t", "probe:0", "#{window_layout}").strip()
+    t.cmd("new-window", "-t", "probe:1")
+    t.cmd("split-window", "-t", "probe:1")
+    two = t.cmd("display-message", "-p", "-t", "probe:1", "#{window_layout}").strip()
+    t.cmd("new-session", "-d", "-s", "single", "-x", "80", "-y", "24")
+    one = t.cmd("display-message", "-p", "-t", "single:0", "#{window_layout}").strip()
+    t.cmd("kill-server")
+    d = str(directory)
+    tab = "\t"
+    lines = [
+        ["pane", "work", "0", ":editor", "0", ":-", "0", f":{d}", "0", "vim", ":vim notes.txt"],
+        ["pane", "work", "0", ":editor", "0", ":-", "1", f":{d}/sub dir", "1", "bash", ":"],
+        ["pane", "work", "0", ":editor", "0", ":-", "2", f":{d}", "0", "tail", ":tail -f log"],
+        ["pane", "work", "1", ":logs", "1", ":*Z", "0", f":{d}", "0", "bash", ":"],
+        ["pane", "work", "1", ":logs", "1", ":*Z", "1", f":{d}", "1", "less", ":less log"],
+        ["pane", "misc", "0", ":sh", "1", ":*", "0", f":{d}", "1", "bash", ":"],
+        ["window", "work", "0", "0", ":-", three],
+        ["window", "work", "1", "1", ":*Z", two],
+        ["window", "misc", "0", "1", ":*", one],
+        ["state", "work", "misc"],
+    ]
+    return "\n".join(tab.join(line) for line in lines) + "\n"
+
+
+def test_resurrect_save_file_imports_and_restores(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "sub dir").mkdir()
+    (tmp_path / "log").write_text("x\n")
+    save = tmp_path / "tmux_resurrect_20261123.txt"
+    save.write_text(resurrect_file(tmux_server, tmp_path))
+    sock = str(tmux_server.socket)
+    result = guardian("-S", sock, "import", "resurrect", str(save))
+    assert result.code == 0, result
+    assert "imported 'work' (2 windows, 5 panes)" in result.out
+    assert "imported 'misc' (1 windows, 1 panes)" in result.out
+    assert guardian("verify").code == 0  # every imported checkpoint verifies
+    restored = guardian("-S", sock, "restore")
+    assert restored.code == 0, restored
+    assert "warning" not in restored.out, restored.out
+    work = read(tmux_server).session("work")
+    assert work is not None
+    assert [(w.index, w.name, len(w.panes)) for w in work.windows] == [
+        (0, "editor", 3),
+        (1, "logs", 2),
+    ]
+    assert work.windows[1].zoomed and work.windows[1].active
+    assert [p.cwd for p in work.windows[0].panes] == [
+        str(tmp_path),
+        f"{tmp_path}/sub dir",
+        str(tmp_path),
+    ]
+    assert work.windows[0].active_pane.index == 1  # type: ignore[union-attr]
+    wait_until(lambda: read(tmux_server).session("work").windows[0].panes[2].program is not None)  # type: ignore[union-attr]
+    assert read(tmux_server).session("work").windows[0].panes[2].program.argv == (
+        "tail",
+        "-f",
+        "log",
+    )  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pane\twork\t0\n", "line 1: pane line with 3 fields"),
+        (
+            "window\twork\t0\t1\t:*\tb25d,80x24,0,0,0\npaine\tx\n",
+            "line 2: unknown line type 'paine'",
+        ),
+        (
+            "pane\tw\t0\t:n\t1\t:*\t0\t:/\t1\tbash\t:\nwindow\tw\t0\t1\t:*\tnot-a-layout\n",
+            "line 2: invalid layout",
+        ),
+        ("pane\tw\t0\t:n\t1\t:*\tX\t:/\t1\tbash\t:\n", "line 1: malformed pane line"),
+        ("state\ta\tb\n", "no pane lines"),
+    ],
+)
+def test_malformed_resurrect_files_name_the_line_and_import_nothing(
+    guardian, tmp_path: Path, hermetic_env: Path, text: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    save = tmp_path / "last"
+    save.write_text(text)
+    result = guardian("-S", str(tmp_path / "s"), "import", "resurrect", str(save))
+    assert result.code == 1 and message in result.err and "nothing imported" in result.err
+    assert not list((hermetic_env / "state").rglob("*.json"))
+
+
+TMUXP = """\
+session_name: api
+start_directory: {root}
+windows:
+  - window_name: editor
+    layout: main-vertical
+    focus: true
+    panes:
+      - shell_command: [vim app.py]
+        focus: true
+      - start_directory: sub dir
+      - null
+  - window_name: server
+    start_directory: sub dir
+    layout: even-horizontal
+    panes:
+      - shell_command:
+          - cmd: tail -f app.log
+      - blank
+"""
+
+
+def test_tmuxp_workspace_imports_and_restores(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "sub dir").mkdir()
+    (tmp_path / "sub dir" / "app.log").write_text("x\n")
+    workspace = tmp_path / "api.yaml"
+    workspace.write_text(TMUXP.format(root=tmp_path))
+    sock = str(tmux_server.socket)
+    result = guardian("-S", sock, "import", "tmuxp", str(workspace))
+    assert result.code == 0, result
+    assert "imported 'api' (2 windows, 5 panes)" in result.out
+    restored = guardian("-S", sock, "restore", "api")
+    assert restored.code == 0, restored
+    api = read(tmux_server).session("api")
+    assert api is not None
+    assert [(w.name, len(w.panes)) for w in api.windows] == [("editor", 3), ("server", 2)]
+    assert [p.cwd for p in api.windows[0].panes] == [
+        str(tmp_path),
+        f"{tmp_path}/sub dir",
+        str(tmp_path),
+    ]
+    assert api.windows[1].panes[0].cwd == f"{tmp_path}/sub dir"
+    assert api.active_window.name == "editor"  # type: ignore[union-attr]
+    wait_until(lambda: read(tmux_server).session("api").windows[1].panes[0].program is not None)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("session_name: x\nwindows:\n  - panes: [\n", "line"),
+        ("windows: []\n", "'session_name': missing"),
+        ("session_name: x\nwindows: []\n", "'windows': must be a non-empty list"),
+        ("session_name: x\nwindows:\n  - panes:\n      - 42\n", "'windows[0].panes[0]'"),
+    ],
+)
+def test_malformed_tmuxp_files_say_where(guardian, tmp_path: Path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    workspace = tmp_path / "w.yaml"
+    workspace.write_text(text)
+    result = guardian("-S", str(tmp_path / "s"), "import", "tmuxp", str(workspace))
+    assert result.code == 1 and message in result.err and "Traceback" not in result.err
+
+
+@pytest.mark.skipif(
+    shutil.which("tmuxp") is None and not Path(sys.executable).with_name("tmuxp").exists(),
+    reason="tmuxp not installed",
+)
+def test_export_tmuxp_loads_in_tmuxp(guardian, tmux_server: PrivateServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "exp", "-x", "120", "-y", "40", "-c", str(tmp_path))
+    t.cmd("split-window", "-h", "-t", "exp", "-c", str(tmp_path))
+    t.cmd("new-window", "-t", "exp", "-n", "two")
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    out = tmp_path / "exp.yaml"
+    assert guardian("-S", str(t.socket), "export", "tmuxp", "exp", "-o", str(out)).code == 0
+    t.crash()
+    tmuxp = shutil.which("tmuxp") or str(Path(sys.executable).with_name("tmuxp"))
+    subprocess.run(
+        [tmuxp, "load", "-d", "-y", "-S", str(t.socket), str(out)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    session = read(t).session("exp")
+    assert session is not None and [len(w.panes) for w in session.windows] == [2, 1]
+    assert session.windows[0].panes[0].cwd == str(tmp_path)
+
+
+_ = json
+
+
+def test_simulated_reboot_rebuilds_everything_and_empty_snapshots_change_nothing(
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    sock = str(t.socket)
+    for name in ("mail", "code", "notes"):
+        t.cmd("new-session", "-d", "-s", name, "-x", "100", "-y", "30")
+    t.cmd("split-window", "-t", "code")
+    assert guardian("-S", sock, "watch", "--once", "--quiet").code == 0  # guarded, checkpointed
+    before = {s.name: [len(w.panes) for w in s.windows] for s in read(t).sessions}
+    store = hermetic_env / "state" / "checkpoints"
+    saved = sorted(p.name for p in store.rglob("*.json"))
+    t.crash()  # the machine went down: server and programs gone, the state dir kept
+    for _ in range(2):  # e.g. cron or a key binding firing while nothing runs
+        assert guardian("-S", sock, "snapshot").code == 1
+    assert sorted(p.name for p in store.rglob("*.json")) == saved  # nothing written over them
+    result = guardian("-S", sock, "restore")
+    assert result.code == 0, result
+    assert result.out.count("restored  ") == 3 and "restored 3, skipped 0, failed 0" in result.out
+    assert {s.name: [len(w.panes) for w in s.windows] for s in read(t).sessions} == before
+    again = guardian("-S", sock, "restore")  # a second run skips what exists
+    assert "restored 0, skipped 3, failed 0" in again.out and again.code == 0
