@@ -104,3 +104,45 @@ def test_tmux_conf_install_twice_changes_nothing(
 
 
 _ = os
+
+
+class RecordingAdapter:
+    """Stands in for tmux only here: on this tmux 3.3a a client attached through `script`
+    crashes the server, and control clients never show messages, so a real attached
+    client that sees `display-message` cannot be produced in tests."""
+
+    def __init__(self, clients: str) -> None:
+        self.clients = clients
+        self.sent: list[list[list[str]]] = []
+
+    def run(self, args: list[str], **_: object) -> str:
+        assert args[0] == "list-clients"
+        return self.clients
+
+    def run_commands(self, commands: list[list[str]], **_: object) -> str:
+        self.sent.append(commands)
+        return ""
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_recoveries_are_told_to_attached_clients(tmp_path: Path, enabled: bool) -> None:
+    from config.settings import Settings
+    from guardian.engine import Engine
+    from guardian.monitor import ServerGuard
+    from guardian.targets import ServerTarget
+
+    target = ServerTarget.at_path(str(tmp_path / "s"))
+    engine = Engine(Settings(notifications=enabled), tmp_path / "state", (target,))
+    guard = ServerGuard(engine, target)
+    fake = RecordingAdapter("/dev/pts/3\n/dev/pts/7\n")
+    guard.adapter = fake  # type: ignore[assignment]
+    guard._notify("recovered 'w#1' (crashed)")
+    if not enabled:
+        assert fake.sent == []
+        return
+    (commands,) = fake.sent
+    assert [c[:3] for c in commands] == [
+        ["display-message", "-c", "/dev/pts/3"],
+        ["display-message", "-c", "/dev/pts/7"],
+    ]
+    assert commands[0][-1] == "tmux-guardian: recovered 'w##1' (crashed)"  # `#` is not a format
