@@ -65,6 +65,11 @@ def save_state(
     now: datetime | None = None,
 ) -> SnapshotReport:
     report = SnapshotReport(server=target.label)
+    for session_id in state.unreadable:
+        report.notes.append(
+            f"session {session_id} not saved: a window name, title or path in it holds a "
+            "control character (\\x1e or \\x1f) tmux-guardian cannot read safely; rename it"
+        )
     if not state.sessions:
         return report
     chosen: list[SessionState] = []

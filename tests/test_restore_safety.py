@@ -276,3 +276,18 @@ def test_pane_contents_come_back_when_enabled(
     pane = read(t).session("c").windows[0].panes[0]  # type: ignore[union-attr]
     assert pane.is_shell and pane.program is None  # the shell, not a `cat` left running
     assert not list((hermetic_env / "state" / "tmp").glob("contents-*"))
+
+
+def test_a_session_with_an_unreadable_name_is_named_and_the_rest_saved(
+    guardian, tmux_server: PrivateServer
+) -> None:  # type: ignore[no-untyped-def]
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "fine")
+    t.cmd("new-session", "-d", "-s", "odd")
+    # our field separator in a window name (`new-window -n` keeps it raw; rename-window would
+    # encode it)
+    t.cmd("new-window", "-t", "odd", "-n", "tab\x1fbed")
+    result = guardian("-S", str(t.socket), "snapshot")
+    assert "saved     fine" in result.out
+    assert "not saved" in result.err and "control character" in result.err
+    assert "odd" not in result.out
