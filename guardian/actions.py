@@ -21,15 +21,28 @@ def journal_person(engine: Engine, socket_path: str, name: str, action: str, out
 
 
 def journal_restore(engine: Engine, report: object) -> None:
-    """Journal each session a person's restore built or failed to build."""
+    """Journal each session a person's restore built or failed to build, in one write."""
+    from datetime import UTC, datetime
+
+    from recovery.journal import JournalEntry
+
+    entries = []
     for item in getattr(report, "items", []):
         if item.status in ("restored", "failed"):
             target = next((t for t in engine.servers if t.label == item.server), None)
-            socket_path = target.socket_path if target else item.server
             outcome = ("ok: " if item.status == "restored" else "failed: ") + item.message
-            journal_person(
-                engine, socket_path, item.session, f"restore from {item.checkpoint_id}", outcome
+            entries.append(
+                JournalEntry(
+                    at=datetime.now(UTC),
+                    server=target.socket_path if target else item.server,
+                    session=item.session,
+                    kind="action",
+                    action=f"restore from {item.checkpoint_id} (by a person)",
+                    outcome=outcome,
+                )
             )
+    with contextlib.suppress(OSError):
+        Journal(engine.state_dir).append_many(entries)
 
 
 def _update(engine: Engine, change) -> SharedState:  # type: ignore[no-untyped-def]

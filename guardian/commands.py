@@ -8,15 +8,18 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardian.engine import Engine
 from guardian.errors import TmuxError
-from guardian.restore import RestoreUsageError, restore
-from guardian.service import read_status
-from guardian.snapshot import SnapshotReport, take_snapshot
 from recovery.checkpoint import CheckpointError
-from recovery.store import CheckpointEntry
+
+if TYPE_CHECKING:
+    from guardian.snapshot import SnapshotReport
+    from recovery.store import CheckpointEntry
+
+# Each command imports what it needs when it runs: `snapshot` from cron or a key binding
+# must not pay for loading the monitor, the UI service or the migration code.
 
 
 def _emit_json(data: dict[str, Any]) -> None:
@@ -40,6 +43,8 @@ def age(created: datetime, now: datetime | None = None) -> str:
 
 
 def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.service import read_status
+
     report = read_status(engine)
     rows, servers = report.sessions, report.servers
     if args.json:
@@ -82,6 +87,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
 
 
 def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    from guardian.snapshot import take_snapshot
+
     reports: list[SnapshotReport] = []
     errors: list[str] = []
     started = time.perf_counter()
@@ -145,6 +152,7 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
 
 def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
     from guardian.cli import UsageError
+    from guardian.restore import RestoreUsageError, restore
 
     try:
         report = restore(
