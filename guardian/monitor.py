@@ -405,6 +405,8 @@ class ServerGuard:
             log.error("journal write failed: %s", exc)
 
     def _journal_changes(self, verdicts: list[Verdict]) -> None:
+        if not self.options.journal:
+            return  # a read-only look (status, the UI beside a watcher): no log, no journal
         for verdict in verdicts:
             previous = self.last_health.get(verdict.session)
             if previous != verdict.health:
