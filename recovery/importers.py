@@ -33,6 +33,16 @@ def _program(command: str) -> ProgramState | None:
     return ProgramState(argv=argv, pid=0, started_at=0.0)
 
 
+def _commands_program(commands: list[str]) -> ProgramState | None:
+    """tmuxp runs a pane's commands in turn: one command is that program; several become
+    one `sh -c` line (not on the allowlist, so restore types it rather than runs it)."""
+    if not commands:
+        return None
+    if len(commands) == 1:
+        return _program(commands[0])
+    return ProgramState(argv=("sh", "-c", "; ".join(commands)), pid=0, started_at=0.0)
+
+
 def _checkpoint(
     session: SessionState, server: ServerInfo, when: datetime, reason: str
 ) -> Checkpoint:
@@ -248,7 +258,7 @@ def parse_tmuxp(text: str, server: ServerInfo, when: datetime, home: str) -> Che
                     left=0,
                     top=0,
                     is_shell=True,
-                    program=_program(commands[-1]) if commands else None,
+                    program=_commands_program(commands),
                 )
             )
         if not any(p.active for p in pane_states):

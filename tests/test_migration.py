@@ -127,7 +127,7 @@ windows:
     panes:
       - shell_command:
           - cmd: tail -f app.log
-      - blank
+      - shell_command: [cd /tmp, make build]
 """
 
 
@@ -155,6 +155,9 @@ def test_tmuxp_workspace_imports_and_restores(
     assert api.windows[1].panes[0].cwd == f"{tmp_path}/sub dir"
     assert api.active_window.name == "editor"  # type: ignore[union-attr]
     wait_until(lambda: read(tmux_server).session("api").windows[1].panes[0].program is not None)  # type: ignore[union-attr]
+    # several commands are kept, typed at the prompt (not on the allowlist), never dropped
+    wait_until(lambda: "make build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1"))
+    assert "sh -c 'cd /tmp; make build'" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1")
 
 
 @pytest.mark.parametrize(

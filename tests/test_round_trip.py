@@ -175,3 +175,31 @@ def test_many_panes_in_a_small_window(guardian, tmux_server: PrivateServer) -> N
     result = guardian("-S", sock, "restore")
     assert result.code == 0, result
     assert shape(read(t).session("dense")) == shape(before)  # type: ignore[arg-type]
+
+
+def test_round_trip_with_a_persons_base_index_1_config(
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Restore starts servers with the person's own tmux.conf; indexes must still match."""
+    (hermetic_env / "home" / ".tmux.conf").write_text(
+        "set -g base-index 1\nsetw -g pane-base-index 1\nset -g renumber-windows on\n"
+    )
+    t = tmux_server
+    sock = str(t.socket)
+    import subprocess as sp
+
+    sp.run(["tmux", "-S", sock, "new-session", "-d", "-s", "one", "-x", "120", "-y", "40"],
+           check=True)  # fmt: skip
+    t.cmd("split-window", "-h", "-t", "one")
+    t.cmd("new-window", "-t", "one")
+    t.cmd("new-window", "-t", "one:7")
+    t.cmd("split-window", "-t", "one:7")
+    t.cmd("select-pane", "-t", "one:7.1")
+    t.cmd("select-window", "-t", "one:2")
+    before = read(t).session("one")
+    assert [w.index for w in before.windows] == [1, 2, 7]  # type: ignore[union-attr]
+    assert guardian("-S", sock, "snapshot").code == 0
+    t.crash()
+    result = guardian("-S", sock, "restore")
+    assert result.code == 0 and "warning" not in result.out, result
+    assert shape(read(t).session("one")) == shape(before)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from guardian.service import SessionRow
@@ -55,7 +56,7 @@ class SessionTable(DataTable[object]):
     def selected_key(self) -> str | None:
         if not self.rows_by_key or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
-        return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
+        return str(self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value)
 
     @property
     def selected(self) -> SessionRow | None:
