@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from guardian.engine import Engine
-from guardian.errors import TmuxError
+from guardian.errors import TmuxError, TmuxMissingError
 from guardian.observe import Observer
 from guardian.prepare import (
     ClosedLog,
@@ -550,7 +550,9 @@ class Monitor:
             started = loop.time()
             try:
                 await self.poll_once()
-            except TmuxError as exc:  # tmux missing: nothing can be guarded
+            except TmuxMissingError:
+                raise  # nothing can be guarded: say so once and stop, never a log every second
+            except TmuxError as exc:
                 log.error("%s", exc)
             if once:
                 return

@@ -77,11 +77,22 @@ def test_status_and_checkpoints_json_shapes(guardian, tmux_server: PrivateServer
     sock = str(tmux_server.socket)
     status = json.loads(guardian("-S", sock, "status", "--json").out)
     (row,) = status["sessions"]
-    assert set(row) >= {"server", "name", "health", "attached", "windows", "panes",
-                        "last_checkpoint"}  # fmt: skip
+    assert set(row) >= {
+        "server",
+        "name",
+        "health",
+        "attached",
+        "windows",
+        "panes",
+        "last_checkpoint",
+    }
     assert (row["name"], row["health"], row["attached"], row["windows"], row["panes"]) == (
-        "one", "healthy", False, 1, 2
-    )  # fmt: skip
+        "one",
+        "healthy",
+        False,
+        1,
+        2,
+    )
     assert row["last_checkpoint"] is None
     assert guardian("-S", sock, "snapshot").code == 0
     listed = json.loads(guardian("-S", sock, "checkpoints", "--json").out)
@@ -110,3 +121,17 @@ def test_console_script_exit_code_and_help() -> None:
     assert done.returncode == 0
     for command in ("snapshot", "restore", "checkpoints", "verify", "status"):
         assert command in done.stdout
+
+
+def test_watch_without_tmux_stops_with_one_line(
+    guardian, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tmux anywhere
+    result = guardian("-S", str(tmp_path / "s"), "watch", "--interval", "0.1", "--quiet")
+    assert result.code == 1
+    assert result.err.strip().endswith(
+        "tmux is not installed: no 'tmux' on PATH "
+        "(install it with your package manager, e.g. "
+        "apt-get install tmux)"
+    )
+    assert "Traceback" not in result.err
