@@ -40,6 +40,8 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TMUX_PANE", raising=False)
     monkeypatch.delenv("TMUX_GUARDIAN_TMUX", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("TZ", "UTC")  # the UI shows local times: snapshots must not vary
+    time.tzset()
     return tmp_path
 
 
