@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -101,9 +100,6 @@ def test_tmux_conf_install_twice_changes_nothing(
     tmux_server.cmd("source-file", str(conf))
     keys = tmux_server.cmd("list-keys", "-T", "prefix")
     assert "display-popup" in keys and "snapshot --json" in keys
-
-
-_ = os
 
 
 class RecordingAdapter:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -199,9 +198,6 @@ def test_export_tmuxp_loads_in_tmuxp(guardian, tmux_server: PrivateServer, tmp_p
     session = read(t).session("exp")
     assert session is not None and [len(w.panes) for w in session.windows] == [2, 1]
     assert session.windows[0].panes[0].cwd == str(tmp_path)
-
-
-_ = json
 
 
 def test_simulated_reboot_rebuilds_everything_and_empty_snapshots_change_nothing(

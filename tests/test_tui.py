@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -263,6 +261,3 @@ def test_tmux_conf_binds_a_popup_and_a_snapshot_key(guardian) -> None:  # type: 
     assert out.count("bind-key") == 2
     explicit = guardian("-S", "/tmp/my sock", "tmux-conf").out
     assert "-S '/tmp/my sock'" in explicit
-
-
-_ = (asyncio, json)
