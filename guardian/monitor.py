@@ -114,6 +114,7 @@ class ServerGuard:
         self.polls = 0
         self.starting = True
         self.views: list[SessionView] = []
+        self.changed: set[str] = set()
         self.last_probe: ServerProbe | None = None
 
     # -- one poll ------------------------------------------------------------------------
@@ -160,7 +161,10 @@ class ServerGuard:
         verdicts = [v for v in result.verdicts if v.session not in skip]
         for name in result.closed:
             self._journal(name, "note", outcome="closed by a person; leaves the restore set")
+        self.changed = {v.session for v in verdicts if self.last_health.get(v.session) != v.health}
         self._journal_changes(verdicts)
+        for verdict in verdicts:
+            self.last_health[verdict.session] = verdict.health
         if probe.state is not None:
             self._keep_prepared(probe)
             if self.options.checkpoints:
@@ -321,6 +325,8 @@ class ServerGuard:
             plan = plan_recovery(verdict, settings)
             if plan is None:
                 continue
+            if plan.only_tells and verdict.session not in self.changed:
+                continue  # told once when it happened, not at every poll
             if plan.counts:
                 allowed, breaker, _why = decide(breaker, settings, now, verdict.health.value)
                 if not allowed:
@@ -410,7 +416,6 @@ class ServerGuard:
         for verdict in verdicts:
             previous = self.last_health.get(verdict.session)
             if previous != verdict.health:
-                self.last_health[verdict.session] = verdict.health
                 if previous is None and verdict.health is Health.HEALTHY:
                     continue
                 self._journal(

@@ -15,6 +15,7 @@ from guardian.errors import (
 )
 from guardian.probes import foreign_binary, process_state, server_listeners
 from guardian.tmux import TmuxAdapter
+from recovery.models import ServerState
 from recovery.observations import ClosedEvent, ServerProbe
 
 
@@ -23,8 +24,34 @@ class Observer:
 
     def __init__(self, adapter: TmuxAdapter) -> None:
         self.adapter = adapter
+        self.default_binary = adapter.binary
         self.installed = shutil.which(adapter.binary)
         self._binary_checked: dict[int, str | None] = {}
+
+    def _read(self) -> ServerState:
+        """Read through the adapter's binary; if that is a server's own `/proc/PID/exe` and
+        the server is gone, fall back to the installed tmux."""
+        try:
+            return self.adapter.read_server()
+        except TmuxMissingError:
+            if self.adapter.binary == self.default_binary:
+                raise
+            self.adapter.binary = self.default_binary
+            return self.adapter.read_server()
+
+    def _through_server_binary(self, listeners: tuple[int, ...]) -> tuple[ServerState, str] | None:
+        """After a tmux upgrade the installed client may not speak to the old server: talk
+        to it through the binary it runs (DESIGN.md, "Strategies")."""
+        for pid in listeners:
+            alternative = foreign_binary(pid, self.installed)
+            if alternative is None:
+                continue
+            self.adapter.binary = alternative
+            try:
+                return self.adapter.read_server(), alternative
+            except TmuxError:
+                self.adapter.binary = self.default_binary
+        return None
 
     def observe(self, remembered_pid: int | None, closed: list[ClosedEvent]) -> ServerProbe:
         path = self.adapter.target.socket_path
@@ -42,7 +69,7 @@ class Observer:
                 at=time.time(),
             )
         try:
-            state = self.adapter.read_server()
+            state = self._read()
         except TmuxMissingError:
             raise
         except ServerNotAnsweringError as exc:
@@ -58,6 +85,11 @@ class Observer:
             listeners: tuple[int, ...] = (pid,) if pid else ()
         else:  # no answer, or another server answers: who listens on this path?
             listeners = server_listeners(path)
+            if state is None and error in ("not_running", "failed") and listeners:
+                through = self._through_server_binary(listeners)
+                if through is not None:
+                    state, error, message = through[0], None, ""
+                    pid = state.server.pid
         states = {}
         for candidate in {*listeners, remembered_pid} - {None}:
             letter = process_state(candidate)  # type: ignore[arg-type]

@@ -232,7 +232,8 @@ def tmux_server_pids() -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            if (entry / "comm").read_bytes().strip() == b"tmux: server":
+            # `tmux: server`, or `<name>: serv…` for a binary under another name
+            if (entry / "comm").read_bytes().startswith(b"tmux"):
                 pids.append(int(entry.name))
         except OSError:
             continue

@@ -74,6 +74,10 @@ class RecoveryPlan(BaseModel):
     count against the crash-loop breaker."""
 
     @property
+    def only_tells(self) -> bool:
+        return all(step.kind is StepKind.NOTIFY for step in self.steps)
+
+    @property
     def rebuilds(self) -> bool:
         return any(step.kind is StepKind.REBUILD for step in self.steps)
 

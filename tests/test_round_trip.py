@@ -31,6 +31,15 @@ def shape(session: SessionState) -> list[tuple[object, ...]]:
     return rows
 
 
+def settled(server: PrivateServer, name: str) -> SessionState:
+    """The session once tmux's automatic window names have settled: a window reads `tmux`
+    until its pane's shell has started."""
+    wait_until(lambda: all(w.name != "tmux" for w in read(server).session(name).windows))  # type: ignore[union-attr]
+    session = read(server).session(name)
+    assert session is not None
+    return session
+
+
 def programs(session: SessionState) -> dict[tuple[int, int], tuple[bool, tuple[str, ...] | None]]:
     return {
         (w.index, p.index): (p.is_shell, p.program.argv if p.program else None)
@@ -168,13 +177,13 @@ def test_many_panes_in_a_small_window(guardian, tmux_server: PrivateServer) -> N
         t.cmd("split-window", "-t", "dense:0")
         t.cmd("select-layout", "-t", "dense:0", "tiled")
     t.cmd("select-layout", "-t", "dense:0", "even-vertical")
-    before = read(t).session("dense")
+    before = settled(t, "dense")
     sock = str(t.socket)
     assert guardian("-S", sock, "snapshot").code == 0
     t.crash()
     result = guardian("-S", sock, "restore")
     assert result.code == 0, result
-    assert shape(read(t).session("dense")) == shape(before)  # type: ignore[arg-type]
+    assert shape(settled(t, "dense")) == shape(before)
 
 
 def test_round_trip_with_a_persons_base_index_1_config(
@@ -196,10 +205,10 @@ def test_round_trip_with_a_persons_base_index_1_config(
     t.cmd("split-window", "-t", "one:7")
     t.cmd("select-pane", "-t", "one:7.1")
     t.cmd("select-window", "-t", "one:2")
-    before = read(t).session("one")
+    before = settled(t, "one")
     assert [w.index for w in before.windows] == [1, 2, 7]  # type: ignore[union-attr]
     assert guardian("-S", sock, "snapshot").code == 0
     t.crash()
     result = guardian("-S", sock, "restore")
     assert result.code == 0 and "warning" not in result.out, result
-    assert shape(read(t).session("one")) == shape(before)  # type: ignore[arg-type]
+    assert shape(settled(t, "one")) == shape(before)

@@ -504,3 +504,46 @@ def test_a_rebuild_that_falls_short_keeps_the_missing_session(
     manifest = guard.store.read_manifest(str(t.socket))
     assert manifest is not None and set(manifest.sessions) == {"good", "bad"}
     assert not [e for e in journal(state_dir) if e["kind"] == "note"]
+
+
+def test_after_an_upgrade_the_server_is_reached_through_its_own_binary(
+    tmux_server: PrivateServer, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    (tmp_path / "old").mkdir()
+    old = tmp_path / "old" / "tmux"  # same name as the package's binary: `comm` is tmux's
+    shutil.copy2(shutil.which("tmux") or "/usr/bin/tmux", old)
+    subprocess.run(
+        [
+            str(old),
+            "-S",
+            str(tmux_server.socket),
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "up",
+        ],
+        check=True,
+    )
+    old.unlink()  # the package upgrade replaced it
+    # The installed client is now one that cannot speak to the old server. A real
+    # incompatible tmux build cannot be had offline: this one fails the way such a client does.
+    new = tmp_path / "tmux-new"
+    new.write_text("#!/bin/sh\necho 'protocol version mismatch (client 9, server 8)' >&2\nexit 1\n")
+    new.chmod(0o755)
+    monkeypatch.setenv("TMUX_GUARDIAN_TMUX", str(new))
+    guard = guard_for(tmux_server, state_dir)
+    polls = poll_until(guard, lambda v: healths(v).get("up") is Health.DISCONNECTED)
+    verdict = polls[-1][0]
+    pid = tmux_server.pid()
+    assert verdict.binary == f"/proc/{pid}/exe" and guard.adapter.binary == f"/proc/{pid}/exe"
+    for _ in range(4):
+        assert healths(guard.poll()) == {"up": Health.DISCONNECTED}
+    told = [e for e in journal(state_dir) if "attach with" in (e.get("action") or "")]
+    assert len(told) == 1  # told once, not at every poll
+    tmux_server.crash()
+    guard.poll()  # its binary is gone with it: back to the installed tmux, no exception
+    assert guard.adapter.binary == str(new)
