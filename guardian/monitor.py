@@ -52,7 +52,7 @@ from recovery.structure import structure_key
 log = logging.getLogger("tmux_guardian")
 
 HOOK_CHECK_EVERY = 5
-HOOK_WAIT = 0.25
+HOOK_WAIT = 0.5
 
 
 @dataclass
