@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from recovery.health import DisconnectKind, FrozenKind, Health, PaneIssue, Verdict
 from recovery.models import PaneState, SessionState
@@ -139,18 +140,18 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
         for name in memory.sessions.values():
             if name in live_names or name in given.skip:
                 continue
+            why = (
+                f"server pid {memory.pid} still runs but server pid {pid} now owns its socket path"
+            )
             verdicts.append(
-                Verdict(
-                    server=probe.socket_path,
-                    session=name,
-                    health=Health.DISCONNECTED,
+                _absent(
+                    probe,
+                    name,
+                    Health.DISCONNECTED,
+                    memory.pid,
+                    (why,),
                     disconnect=DisconnectKind.SPLIT_BRAIN,
-                    server_pid=memory.pid,
                     other_pid=pid,
-                    evidence=(
-                        f"server pid {memory.pid} still runs but server pid {pid} now "
-                        "owns its socket path",
-                    ),
                 )
             )
     else:
@@ -174,15 +175,7 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
                         f"server pid {memory.pid} was replaced by pid {pid}; "
                         "the session did not come back",
                     )
-                    verdicts.append(
-                        Verdict(
-                            server=probe.socket_path,
-                            session=name,
-                            health=Health.CRASHED,
-                            server_pid=memory.pid,
-                            evidence=evidence,
-                        )
-                    )
+                    verdicts.append(_absent(probe, name, Health.CRASHED, memory.pid, evidence))
                 continue
             closed.append(name)  # vanished while its server lives: closed, never a crash
     if given.starting:
@@ -193,15 +186,8 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
                 continue
             if name in live_names or name in given.skip:
                 continue
-            verdicts.append(
-                Verdict(
-                    server=probe.socket_path,
-                    session=name,
-                    health=Health.CRASHED,
-                    server_pid=pid,
-                    evidence=_start_evidence(given, "missing"),
-                )
-            )
+            evidence = _start_evidence(given, "missing")
+            verdicts.append(_absent(probe, name, Health.CRASHED, pid, evidence))
     # Sessions still missing from a replaced server stay remembered (with the old pid)
     # so they stay crashed, and are retried, until they are back.
     missing = {
@@ -408,6 +394,25 @@ def _classify_gone(given: ClassifyInput) -> ClassifyResult:
         for name in names
     ]
     return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": 0}))
+
+
+def _absent(
+    probe: ServerProbe,
+    name: str,
+    health: Health,
+    server_pid: int | None,
+    evidence: tuple[str, ...],
+    **extra: Any,
+) -> Verdict:
+    """The verdict for a session that is not on the live server we read."""
+    return Verdict(
+        server=probe.socket_path,
+        session=name,
+        health=health,
+        server_pid=server_pid,
+        evidence=evidence,
+        **extra,
+    )
 
 
 def _start_evidence(given: ClassifyInput, what: str) -> tuple[str, ...]:

@@ -77,6 +77,21 @@ def pane_pids(server: PrivateServer) -> list[str]:
     return server.lines("#{session_name} #{window_index}.#{pane_index} #{pane_pid}")
 
 
+def server_from_removed_binary(server: PrivateServer, directory: Path, session: str) -> None:
+    """Start `server` from a copy of tmux named `tmux` (so `comm` is tmux's), then delete
+    the copy, as a package upgrade replaces the binary under a running server."""
+    import shutil
+
+    (directory / "old").mkdir()
+    old = directory / "old" / "tmux"
+    shutil.copy2(shutil.which("tmux") or "/usr/bin/tmux", old)
+    subprocess.run(
+        [str(old), "-S", str(server.socket), "-f", "/dev/null", "new-session", "-d", "-s", session],
+        check=True,
+    )
+    old.unlink()
+
+
 @pytest.fixture
 def state_dir(hermetic_env: Path) -> Path:
     return hermetic_env / "state"
@@ -403,25 +418,7 @@ def test_split_brain_touches_neither_server(tmux_server: PrivateServer, state_di
 def test_server_running_a_replaced_binary_is_disconnected(
     tmux_server: PrivateServer, state_dir: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    old = tmp_path / "tmux-old"
-    shutil.copy2(shutil.which("tmux") or "/usr/bin/tmux", old)
-    subprocess.run(
-        [
-            str(old),
-            "-S",
-            str(tmux_server.socket),
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "up",
-        ],
-        check=True,
-    )
-    old.unlink()  # as a package upgrade replaces the binary under a running server
+    server_from_removed_binary(tmux_server, tmp_path, "up")
     guard = guard_for(tmux_server, state_dir)
     polls = poll_until(guard, lambda v: healths(v).get("up") is Health.DISCONNECTED)
     verdict = polls[-1][0]
@@ -509,26 +506,7 @@ def test_a_rebuild_that_falls_short_keeps_the_missing_session(
 def test_after_an_upgrade_the_server_is_reached_through_its_own_binary(
     tmux_server: PrivateServer, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-
-    (tmp_path / "old").mkdir()
-    old = tmp_path / "old" / "tmux"  # same name as the package's binary: `comm` is tmux's
-    shutil.copy2(shutil.which("tmux") or "/usr/bin/tmux", old)
-    subprocess.run(
-        [
-            str(old),
-            "-S",
-            str(tmux_server.socket),
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "up",
-        ],
-        check=True,
-    )
-    old.unlink()  # the package upgrade replaced it
+    server_from_removed_binary(tmux_server, tmp_path, "up")
     # The installed client is now one that cannot speak to the old server. A real
     # incompatible tmux build cannot be had offline: this one fails the way such a client does.
     new = tmp_path / "tmux-new"
