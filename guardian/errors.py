@@ -1,4 +1,8 @@
-"""Typed failures of talking to tmux, each with a message fit to show a person."""
+"""Every failure the machine side reports, each with a message fit to show a person.
+
+One module, imported by every part of `guardian` and by nothing it imports, so that no two
+modules need each other for their errors (the CLI and its commands once did).
+"""
 
 from __future__ import annotations
 
@@ -33,3 +37,19 @@ class TmuxCommandError(TmuxError):
 
 class ReadError(TmuxError):
     """tmux's answer could not be parsed (a field count did not match)."""
+
+
+class UsageError(Exception):
+    """The request itself is wrong: exit 2."""
+
+
+class RestoreUsageError(UsageError):
+    """A restore asked for something that cannot be (exit 2)."""
+
+
+class WatcherBusyError(Exception):
+    """Another watcher guards this server."""
+
+
+class ServiceError(Exception):
+    """An action of the UI that did not happen; the message is one line for a notification."""

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from guardian.cli import main
-from guardian.tmux import tmux_arg
+from guardian.tmux.names import tmux_arg
 
 TMUX = shutil.which("tmux")
 needs_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guardian.service import (
+from guardian.view import (
     CheckpointRow,
     HistoryRow,
     Overview,

@@ -86,7 +86,7 @@ def test_garbage_is_refused(data: bytes) -> None:
     "typed", ["plain", "back\\slash", "tab\there", "nl\nx", "ctl\x01\x1f\x7f", "é 日本 ✓", "\\\\;"]
 )
 def test_session_name_vis_round_trip(typed: str) -> None:
-    from guardian.tmux import unvis_session_name, vis_session_name
+    from guardian.tmux.names import unvis_session_name, vis_session_name
 
     stored = vis_session_name(typed)
     assert all(ord(c) >= 0x20 and ord(c) != 0x7F for c in stored)

@@ -105,8 +105,9 @@ def test_status_and_checkpoints_json_shapes(guardian, tmux_server: PrivateServer
 
 def test_core_never_imports_textual() -> None:
     code = (
-        "import sys, guardian.cli, guardian.commands, guardian.restore, guardian.snapshot, "
-        "guardian.executor, recovery.store, recovery.plan, config\n"
+        "import sys, guardian.cli, guardian.cli.snapshot, guardian.operations.restore, "
+        "guardian.operations.snapshot, guardian.tmux.executor, recovery.store, recovery.plan, "
+        "config\n"
         "assert 'textual' not in sys.modules, 'textual loaded'\n"
         "assert 'tui' not in sys.modules, 'tui loaded'\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from guardian.systemd import render_unit, systemd_quote
+from guardian.install.systemd import render_unit, systemd_quote
 from tests.conftest import PrivateServer
 
 
@@ -123,9 +123,9 @@ class RecordingAdapter:
 @pytest.mark.parametrize("enabled", [True, False])
 def test_recoveries_are_told_to_attached_clients(tmp_path: Path, enabled: bool) -> None:
     from config.settings import Settings
-    from guardian.engine import Engine
-    from guardian.monitor import ServerGuard
-    from guardian.targets import ServerTarget
+    from guardian.operations.engine import Engine
+    from guardian.tmux.targets import ServerTarget
+    from guardian.watch.guard import ServerGuard
 
     target = ServerTarget.at_path(str(tmp_path / "s"))
     engine = Engine(Settings(notifications=enabled), tmp_path / "state", (target,))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from guardian.tmux import vis_session_name
+from guardian.tmux.names import vis_session_name
 from recovery.canonical import sha256_hex
 from tests.conftest import PrivateServer, wait_until
 from tests.test_round_trip import read, shape

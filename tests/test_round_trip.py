@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from guardian.targets import ServerTarget
-from guardian.tmux import TmuxAdapter
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.targets import ServerTarget
 from recovery.models import ServerState, SessionState
 from tests.conftest import PrivateServer, wait_until
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from guardian.service import EngineService
+from guardian.view import EngineService
 from tests.conftest import PrivateServer
 from tests.fake_service import NOW, FakeService
 from tests.test_round_trip import read
@@ -47,8 +47,8 @@ async def select(pilot, app: GuardianApp, name: str) -> None:  # type: ignore[no
 
 def start_watcher(server: PrivateServer, state_dir: Path) -> subprocess.Popen[bytes]:
     """A watcher without recovery, holding the lock before the UI starts."""
-    from guardian.targets import ServerTarget
-    from guardian.watcher import watcher_pid
+    from guardian.tmux.targets import ServerTarget
+    from guardian.watch.locks import watcher_pid
     from tests.conftest import wait_until
 
     watcher = subprocess.Popen(
@@ -251,7 +251,7 @@ def test_main_screen_snapshot(snap_compare, size: tuple[int, int]) -> None:  # t
 
 
 def test_tui_is_only_loaded_on_the_ui_path() -> None:
-    code = "import sys, guardian.cli, guardian.service; assert 'textual' not in sys.modules"
+    code = "import sys, guardian.cli, guardian.view; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -16,9 +16,10 @@ import psutil
 import pytest
 
 from config.settings import Backoff, Burst, Settings
-from guardian.engine import Engine
-from guardian.monitor import GuardOptions, Monitor, ServerGuard
-from guardian.targets import ServerTarget
+from guardian.operations.engine import Engine
+from guardian.tmux.targets import ServerTarget
+from guardian.watch.guard import GuardOptions, ServerGuard
+from guardian.watch.monitor import Monitor
 from recovery.health import Health, Verdict
 from recovery.journal import Journal
 from recovery.shared import SharedStore
@@ -456,7 +457,7 @@ def test_removed_hook_is_installed_again(tmux_server: PrivateServer, state_dir: 
 def test_paused_session_is_watched_but_not_recovered(
     guardian, tmux_server: PrivateServer, state_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from guardian.actions import toggle_pause
+    from guardian.operations.sessions import toggle_pause
 
     t = tmux_server
     t.cmd("new-session", "-d", "-s", "held", "-x", "80", "-y", "24")

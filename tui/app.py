@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from guardian.service import (
+from guardian.view import (
     CheckpointRow,
     HistoryRow,
     Overview,
@@ -34,7 +34,7 @@ from tui.widgets.session_detail import SessionDetail as DetailPanel
 from tui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
-    from guardian.engine import Engine
+    from guardian.operations.engine import Engine
 
 
 class GuardianService(Protocol):
@@ -309,7 +309,7 @@ class GuardianApp(App[int]):
 
 
 def run_app(engine: Engine) -> int:
-    from guardian.service import EngineService
+    from guardian.view import EngineService
 
     GuardianApp(EngineService(engine)).run()
     return 0

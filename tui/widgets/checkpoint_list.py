@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import DataTable
 
-from guardian.service import CheckpointRow
+from guardian.view import CheckpointRow
 from tui.formatting import age
 
 

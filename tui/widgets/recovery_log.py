@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from guardian.service import HistoryRow
+from guardian.view import HistoryRow
 
 
 class RecoveryLog(DataTable[object]):

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from guardian.service import SessionDetail as Detail
+from guardian.view import SessionDetail as Detail
 
 
 class SessionDetail(Static):

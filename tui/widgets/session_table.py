@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from guardian.service import SessionRow
+from guardian.view import SessionRow
 from tui.formatting import age, badge
 
 

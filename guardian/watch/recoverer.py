@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guardian.engine import Engine
 from guardian.errors import TmuxError
-from guardian.probes import process_gone, process_state
-from guardian.restore import restore
-from guardian.snapshot import save_state
-from guardian.targets import ServerTarget
-from guardian.tmux import TmuxAdapter, format_literal
+from guardian.operations.engine import Engine
+from guardian.operations.restore import restore
+from guardian.operations.snapshot import save_state
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.names import format_literal
+from guardian.tmux.servers import process_gone, process_state
+from guardian.tmux.targets import ServerTarget
 from recovery.files import PRIVATE_DIR
 from recovery.health import Health, Verdict
 from recovery.models import ServerState

@@ -7,8 +7,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from config.settings import Settings
-from guardian.targets import ServerTarget
-from guardian.tmux import TmuxAdapter
+from guardian.errors import UsageError
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.targets import ServerTarget
 from recovery.store import CheckpointStore
 
 
@@ -28,6 +29,12 @@ class Engine:
 
     def adapter(self, target: ServerTarget) -> TmuxAdapter:
         return TmuxAdapter(target, timeout=self.settings.tmux_timeout)
+
+    def one_server(self, action: str) -> ServerTarget:
+        """The single guarded server an action needs; more than one is a usage error."""
+        if len(self.servers) != 1:
+            raise UsageError(f"{action} needs one server: name it with -L or -S")
+        return self.servers[0]
 
     def is_ignored(self, session_name: str) -> bool:
         return any(fnmatchcase(session_name, pattern) for pattern in self.settings.ignore)

@@ -11,32 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardian.tmux import TmuxAdapter
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.closed_trace import closed_log_path, hook_command
 from recovery.files import atomic_write, ensure_private_dir
-from recovery.observations import ClosedEvent
 from recovery.store import server_key
 
 HOOK = "session-closed[42]"
-
-
-def closed_log_path(state_dir: Path, socket_path: str) -> Path:
-    return state_dir / "hooks" / f"closed-{server_key(socket_path)}.log"
-
-
-def hook_command(log_path: Path) -> str:
-    """The hook: plain sh, backgrounded by sh itself (tmux kills its own jobs when it exits,
-    so `run-shell -b` would lose the line written during `kill-server`)."""
-    target = shlex.quote(str(log_path)).replace("#", "##")  # `#` would start a format
-    script = (
-        "printf '%s\\t%s\\t%s\\n' \"$(date +%s)\" '#{hook_session}' "
-        f"#{{q:hook_session_name}} >> {target} &"
-    )
-    escaped = script.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return f'run-shell "{escaped}"'
 
 
 @dataclass
@@ -91,35 +74,3 @@ def _read_memo(path: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-class ClosedLog:
-    """Reads the lines the hook appended since the last read."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-
-    def skip_to_end(self) -> None:
-        with contextlib.suppress(OSError):
-            self.offset = self.path.stat().st_size
-
-    def read_all(self) -> list[ClosedEvent]:
-        self.offset = 0
-        return self.read_new()
-
-    def read_new(self) -> list[ClosedEvent]:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except OSError:
-            return []
-        complete = data[: data.rfind(b"\n") + 1]  # a line being written waits for next time
-        self.offset += len(complete)
-        events = []
-        for line in complete.decode("utf-8", errors="replace").splitlines():
-            parts = line.split("\t", 2)
-            if len(parts) == 3 and parts[0].isdigit():
-                events.append(ClosedEvent(at=float(parts[0]), session_id=parts[1], name=parts[2]))
-        return events

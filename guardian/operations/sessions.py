@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from guardian.engine import Engine
+from guardian.operations.engine import Engine
 from recovery.journal import Journal
 from recovery.shared import SharedState, SharedStore, shared_key
 

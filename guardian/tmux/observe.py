@@ -13,8 +13,8 @@ from guardian.errors import (
     TmuxError,
     TmuxMissingError,
 )
-from guardian.probes import foreign_binary, process_state, server_listeners
-from guardian.tmux import TmuxAdapter
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.servers import foreign_binary, process_state, server_listeners
 from recovery.models import ServerState
 from recovery.observations import ClosedEvent, ServerProbe
 

@@ -1,0 +1,48 @@
+"""Living with it: `tmux-conf` (the lines for tmux.conf) and `service` (the systemd unit)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from guardian.cli.output import err
+from guardian.install import systemd
+from guardian.install.tmux_conf import BLOCK_START, install_block, tmux_conf_lines
+from guardian.operations.engine import Engine
+from recovery.files import atomic_write
+
+
+def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    block = tmux_conf_lines(engine.servers, explicit_server, watch=args.watch)
+    if args.install is None:
+        print("\n".join(block))
+        return 0
+    path = Path(args.install).expanduser()
+    try:
+        before = path.read_text() if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        err(f"cannot read {path}: {exc}")
+        return 1
+    after = install_block(before, block)
+    if after == before:
+        print(f"{path}: already up to date")
+        return 0
+    atomic_write(path, after.encode())
+    print(
+        f"{path}: tmux-guardian lines {'updated' if BLOCK_START in before else 'added'}; "
+        f"reload with `tmux source-file {path}`"
+    )
+    return 0
+
+
+def cmd_service(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    systemctl = systemd.Systemctl.find()
+    if args.action == "install":
+        code, lines = systemd.install(args.forwarded, systemctl)
+    elif args.action == "uninstall":
+        code, lines = systemd.uninstall(systemctl)
+    else:
+        code, lines = systemd.status(systemctl)
+    print("\n".join(lines))
+    return code

@@ -1,0 +1,68 @@
+"""Coming from the peers and going back: `import` tmux-resurrect and tmuxp files,
+`export` a checkpoint as a tmuxp workspace."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from guardian.cli.output import err
+from guardian.errors import UsageError
+from guardian.operations.engine import Engine
+from guardian.operations.migrate import (
+    ImportError_,
+    default_resurrect_file,
+    export_session,
+    import_file,
+)
+from recovery.files import StoreWriteError, atomic_write
+from recovery.store import describe_bad
+
+
+def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    target = engine.one_server("import")
+    if args.kind == "tmuxp" and not args.file:
+        raise UsageError("import tmuxp needs the workspace FILE")
+    path = Path(args.file).expanduser() if args.file else default_resurrect_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        err(f"{path}: no such file")
+        return 1
+    except (OSError, UnicodeDecodeError) as exc:
+        err(f"{path}: cannot read ({exc})")
+        return 1
+    try:
+        checkpoints = import_file(engine, target, args.kind, text)
+    except ImportError_ as exc:
+        err(f"{path}: {exc}; nothing imported")
+        return 1
+    except StoreWriteError as exc:
+        err(f"{exc}; nothing imported")
+        return 1
+    for checkpoint in checkpoints:
+        print(
+            f"imported '{checkpoint.session.name}' ({len(checkpoint.session.windows)} windows, "
+            f"{checkpoint.session.pane_count} panes) -> {checkpoint.id}"
+        )
+    names = " ".join(shlex.quote(c.session.name) for c in checkpoints)
+    print(f"restore with: tmux-guardian restore {names}")
+    return 0
+
+
+def cmd_export(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    target = engine.one_server("export")
+    found = export_session(engine, target, args.session, lambda bad: err(describe_bad(bad)))
+    if found is None:
+        err(f"no checkpoint of '{args.session}' on {target.label}")
+        return 1
+    checkpoint, text = found
+    if args.output:
+        atomic_write(Path(args.output).expanduser(), text.encode())
+        print(f"wrote {args.output} from checkpoint {checkpoint.id}")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,68 @@
+"""`restore`: rebuild sessions from checkpoints, one line per session and a summary."""
+
+from __future__ import annotations
+
+import argparse
+
+from guardian.cli.output import emit_json, err
+from guardian.operations.engine import Engine
+from guardian.operations.restore import RestoreReport, restore
+from guardian.operations.sessions import journal_restore
+
+
+def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    report = restore(
+        engine,
+        args.sessions or None,
+        checkpoint_id=args.checkpoint,
+        dry_run=args.dry_run,
+        replace=args.replace,
+        as_name=args.as_name,
+        explicit_server=explicit_server,
+    )
+    if not args.dry_run:
+        journal_restore(engine, report)
+    if args.json:
+        emit_json(report_json(report))
+    else:
+        print_report(report, dry_run=args.dry_run)
+    return 1 if report.failed else 0
+
+
+def report_json(report: RestoreReport) -> dict[str, object]:
+    return {
+        "items": [
+            {
+                "server": i.server,
+                "session": i.session,
+                "status": i.status,
+                "checkpoint_id": i.checkpoint_id,
+                "message": i.message,
+                "warnings": i.warnings,
+                "plan": i.plan,
+            }
+            for i in report.items
+        ],
+        "notes": report.notes,
+        "restored": report.count("restored"),
+        "skipped": report.count("skipped"),
+        "failed": report.count("failed"),
+    }
+
+
+def print_report(report: RestoreReport, *, dry_run: bool) -> None:
+    for note in report.notes:
+        (print if note == "nothing to restore" else err)(note)
+    for item in report.items:
+        if item.status == "planned":
+            print("would restore " + "\n".join(item.plan))
+            continue
+        line = f"{item.status:<9} {item.session}  {item.message}".rstrip()
+        (print if item.status != "failed" else err)(line)
+        for warning in item.warnings:
+            print(f"          warning: {warning}")
+    if report.items and not dry_run:
+        print(
+            f"restored {report.count('restored')}, skipped {report.count('skipped')}, "
+            f"failed {report.count('failed')}"
+        )

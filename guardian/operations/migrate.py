@@ -1,0 +1,73 @@
+"""Taking over from the peers and going back: a tmux-resurrect save file or a tmuxp
+workspace becomes checkpoints (all or nothing) that join the restore set; a session's
+newest checkpoint becomes a tmuxp workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from guardian.operations.engine import Engine
+from guardian.tmux.names import vis_session_name
+from guardian.tmux.targets import ServerTarget
+from recovery.checkpoint import Checkpoint
+from recovery.files import StoreWriteError
+from recovery.importers import ImportError_, export_tmuxp, parse_resurrect, parse_tmuxp
+from recovery.models import ServerInfo
+from recovery.store import BadCheckpoint
+
+BadHandler = Callable[[BadCheckpoint], None]
+
+__all__ = ["ImportError_", "default_resurrect_file", "export_session", "import_file"]
+
+
+def default_resurrect_file() -> Path:
+    """tmux-resurrect's `last` save, in either of the directories it has used."""
+    for directory in (
+        Path.home() / ".tmux" / "resurrect",
+        Path.home() / ".local" / "share" / "tmux" / "resurrect",
+    ):
+        if (directory / "last").exists():
+            return directory / "last"
+    return Path.home() / ".local" / "share" / "tmux" / "resurrect" / "last"
+
+
+def import_file(engine: Engine, target: ServerTarget, kind: str, text: str) -> list[Checkpoint]:
+    """Parse, then write every checkpoint or none. Raises ImportError_ for a file that
+    cannot be imported and StoreWriteError when the store cannot take them."""
+    server = ServerInfo(socket_path=target.socket_path)
+    now = datetime.now(UTC)
+    if kind == "resurrect":
+        checkpoints = parse_resurrect(text, server, now)
+    else:
+        checkpoints = [parse_tmuxp(text, server, now, str(Path.home()))]
+    store = engine.store
+    with store.locked():
+        results = store.write_many(checkpoints)
+        failures = [r for r in results if isinstance(r, StoreWriteError)]
+        if failures:
+            for result in results:  # all or nothing
+                if not isinstance(result, StoreWriteError):
+                    result.path.unlink(missing_ok=True)
+            raise failures[0]
+        manifest = store.read_manifest(target.socket_path)
+        names = list(manifest.sessions) if manifest else []
+        names += [c.session.name for c in checkpoints if c.session.name not in names]
+        store.write_manifest(target.socket_path, names, now)
+    return checkpoints
+
+
+def export_session(
+    engine: Engine, target: ServerTarget, session: str, on_bad: BadHandler
+) -> tuple[Checkpoint, str] | None:
+    """The newest checkpoint of `session` that verifies, as tmuxp YAML; None without one."""
+    checkpoint = engine.store.newest_verified(
+        target.socket_path, vis_session_name(session), on_bad=on_bad
+    )
+    if checkpoint is None:
+        return None
+    text = yaml.safe_dump(export_tmuxp(checkpoint), sort_keys=False, allow_unicode=True)
+    return checkpoint, text

@@ -1,0 +1,193 @@
+"""Rebuild sessions from checkpoints: choose what verifies, plan, build, verify, report.
+
+Never touches a session it does not restore: existing names are skipped unless --replace
+(build beside it first, then swap) or --as NAME.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from guardian.errors import (
+    RestoreUsageError,
+    ServerAbsentError,
+    ServerNotRunningError,
+    TmuxError,
+)
+from guardian.operations.engine import Engine
+from guardian.operations.restore_sources import Candidate, candidates_of, named_checkpoint
+from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.executor import PlanExecutor, SessionOutcome, session_name_arg
+from guardian.tmux.names import vis_session_name
+from guardian.tmux.probes import process_is_running
+from recovery.plan import SessionPlan, plan_session
+
+__all__ = ["RestoreItem", "RestoreReport", "RestoreUsageError", "restore"]
+
+
+@dataclass
+class RestoreItem:
+    server: str
+    session: str
+    status: str  # restored | skipped | failed | planned
+    checkpoint_id: str | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreReport:
+    items: list[RestoreItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+
+@dataclass
+class _Planned:
+    """One session to build: where it comes from, its plan, the live session it replaces."""
+
+    candidate: Candidate
+    plan: SessionPlan
+    replaces: str | None
+    name: str
+
+
+def restore(
+    engine: Engine,
+    names: list[str] | None = None,
+    *,
+    checkpoint_id: str | None = None,
+    dry_run: bool = False,
+    replace: bool = False,
+    as_name: str | None = None,
+    explicit_server: bool = False,
+    names_as_tmux_reports: bool = False,
+) -> RestoreReport:
+    """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them."""
+    report = RestoreReport()
+    if as_name is not None:
+        if checkpoint_id is None and len(names or []) != 1:
+            raise RestoreUsageError("--as NAME needs exactly one SESSION (or --checkpoint ID)")
+        _check_name(as_name)
+        as_name = vis_session_name(as_name)
+    if names and not names_as_tmux_reports:
+        names = [vis_session_name(n) for n in names]
+    if checkpoint_id is not None and names:
+        raise RestoreUsageError("give either SESSION names or --checkpoint ID, not both")
+    if checkpoint_id is not None:
+        candidates = [named_checkpoint(engine, checkpoint_id, explicit_server, report.notes)]
+    else:
+        candidates = []
+        for target in engine.servers:
+            candidates += candidates_of(engine, target, names, report.notes)
+    if not candidates:
+        report.notes.append("nothing to restore")
+        return report
+    by_server: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_server.setdefault(candidate.target.socket_path, []).append(candidate)
+    for group in by_server.values():
+        _restore_on_server(engine, group, report, dry_run, replace, as_name)
+    return report
+
+
+def _check_name(name: str) -> None:
+    if not name or ":" in name or "." in name:
+        raise RestoreUsageError(f"'{name}' is not a valid session name (no ':' or '.')")
+
+
+def _restore_on_server(
+    engine: Engine,
+    group: list[Candidate],
+    report: RestoreReport,
+    dry_run: bool,
+    replace: bool,
+    as_name: str | None,
+) -> None:
+    target = group[0].target
+    adapter = engine.adapter(target)
+    try:
+        live = {s.name: s.session_id for s in adapter.read_server(probe_processes=False).sessions}
+    except (ServerAbsentError, ServerNotRunningError):
+        live = {}  # no server yet: the first new-session starts it
+    except TmuxError as exc:
+        for candidate in group:
+            report.items.append(
+                RestoreItem(target.label, candidate.name, "failed", message=str(exc))
+            )
+        return
+    planned = _plan_all(engine, group, live, report, replace, as_name)
+    if dry_run:
+        report.items += [_dry_run_item(item) for item in planned]
+    elif planned:
+        outcomes = PlanExecutor(adapter, engine.scratch_dir).execute([p.plan for p in planned])
+        for item, outcome in zip(planned, outcomes, strict=True):
+            report.items.append(_built_item(adapter, item, outcome))
+
+
+def _plan_all(
+    engine: Engine,
+    group: list[Candidate],
+    live: dict[str, str],
+    report: RestoreReport,
+    replace: bool,
+    as_name: str | None,
+) -> list[_Planned]:
+    label = group[0].target.label
+    planned: list[_Planned] = []
+    for candidate in group:
+        if candidate.checkpoint is None:
+            report.items.append(
+                RestoreItem(label, candidate.name, "failed", message=candidate.error or "")
+            )
+            continue
+        name = as_name or candidate.name
+        if name in live and not replace:
+            why = "a session with this name exists (use --replace, or --as NAME)"
+            report.items.append(RestoreItem(label, name, "skipped", candidate.checkpoint.id, why))
+            continue
+        replaces = live.get(name) if replace else None
+        build_name = f"{name}-restoring-{secrets.token_hex(3)}" if replaces else name
+        plan = plan_session(
+            candidate.checkpoint, engine.settings, name=build_name, still_running=process_is_running
+        )
+        planned.append(_Planned(candidate, plan, replaces, name))
+    return planned
+
+
+def _dry_run_item(item: _Planned) -> RestoreItem:
+    lines = item.plan.describe()
+    if item.replaces:
+        lines.append(f"  then replaces the existing session '{item.name}'")
+    label = item.candidate.target.label
+    return RestoreItem(label, item.name, "planned", item.plan.checkpoint_id, plan=lines)
+
+
+def _built_item(adapter: TmuxAdapter, item: _Planned, outcome: SessionOutcome) -> RestoreItem:
+    label, plan = item.candidate.target.label, item.plan
+    if not outcome.ok:
+        return RestoreItem(
+            label, item.name, "failed", plan.checkpoint_id, outcome.error or "failed"
+        )
+    if item.replaces and outcome.session_id:
+        try:
+            adapter.run_commands(
+                [
+                    ["kill-session", "-t", item.replaces],
+                    ["rename-session", "-t", outcome.session_id, session_name_arg(item.name)],
+                ]
+            )
+        except TmuxError as exc:
+            outcome.warnings.append(f"could not swap in the new session: {exc}")
+    message = (
+        f"{len(plan.windows)} windows, {plan.pane_count} panes from checkpoint {plan.checkpoint_id}"
+    )
+    return RestoreItem(label, item.name, "restored", plan.checkpoint_id, message, outcome.warnings)

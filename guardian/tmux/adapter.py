@@ -1,0 +1,126 @@
+"""TmuxAdapter: the only code that runs tmux. Every call is bounded by a timeout and fails
+with a typed error; a whole server is read in one `list-panes -a` round trip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+
+from guardian.errors import (
+    ServerAbsentError,
+    ServerNotAnsweringError,
+    ServerNotRunningError,
+    TmuxCommandError,
+    TmuxError,
+    TmuxMissingError,
+)
+from guardian.tmux.names import command_list
+from guardian.tmux.reading import PANE_FORMAT, build_server_state, parse_pane_records
+from guardian.tmux.targets import ServerTarget
+from recovery.models import ServerState
+
+
+class TmuxAdapter:
+    """Talks to one tmux server, named by its socket path."""
+
+    def __init__(
+        self, target: ServerTarget, *, timeout: float = 2.0, binary: str | None = None
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.binary = binary or os.environ.get("TMUX_GUARDIAN_TMUX") or "tmux"
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self, args: Sequence[str], *, timeout: float | None = None) -> str:
+        """Run one tmux invocation; return stdout or raise a typed TmuxError."""
+        argv = [self.binary, "-S", self.target.socket_path, *args]
+        env = dict(os.environ)
+        env.pop("TMUX", None)  # never let a nesting check or $TMUX pick another server
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=timeout if timeout is not None else self.timeout,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise TmuxMissingError(
+                f"tmux is not installed: no '{self.binary}' on PATH "
+                "(install it with your package manager, e.g. apt-get install tmux)"
+            ) from None
+        except PermissionError:
+            raise TmuxMissingError(f"cannot run '{self.binary}': permission denied") from None
+        except subprocess.TimeoutExpired:
+            raise ServerNotAnsweringError(
+                f"tmux server at {self.target.socket_path} did not answer within "
+                f"{timeout if timeout is not None else self.timeout:g} s"
+            ) from None
+        stdout = done.stdout.decode("utf-8", errors="surrogateescape")
+        if done.returncode != 0:
+            raise self._error(done.stderr.decode("utf-8", errors="replace").strip(), stdout)
+        return stdout
+
+    def run_commands(
+        self, commands: Iterable[Sequence[str]], *, timeout: float | None = None
+    ) -> str:
+        """Run several tmux commands in ONE invocation (tmux stops at the first that fails)."""
+        return self.run(command_list(commands), timeout=timeout)
+
+    def _error(self, stderr: str, stdout: str) -> TmuxError:
+        path = self.target.socket_path
+        first = stderr.splitlines()[0] if stderr else "tmux failed without a message"
+        if first.startswith("no server running on"):
+            return ServerNotRunningError(f"no tmux server running on {path}")
+        if first.startswith("error connecting to") and "No such file" in first:
+            return ServerAbsentError(f"no tmux server at {path} (no socket file)")
+        if first.startswith("error connecting to"):
+            return ServerNotRunningError(f"cannot connect to tmux server at {path}: {first}")
+        if first.startswith("server exited unexpectedly"):
+            return ServerNotRunningError(f"tmux server at {path} exited unexpectedly")
+        return TmuxCommandError(first, stdout=stdout)
+
+    @staticmethod
+    def available(binary: str = "tmux") -> bool:
+        return shutil.which(binary) is not None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_server(self, *, probe_processes: bool = True) -> ServerState:
+        """The whole server in one round trip, plus per-pane process facts from /proc."""
+        try:
+            output = self.run(["list-panes", "-a", "-F", PANE_FORMAT])
+        except TmuxCommandError as exc:
+            if str(exc) != "no current target":
+                raise
+            output = ""  # a live server with no sessions (exit-empty off)
+        rows, unreadable = parse_pane_records(output)
+        state = build_server_state(
+            self.target.socket_path, rows, probe_processes=probe_processes, read_at=time.time()
+        )
+        if unreadable:
+            state = state.model_copy(update={"unreadable": tuple(unreadable)})
+        return state
+
+    def capture_contents(self, pane_ids: Sequence[str], lines: int) -> dict[str, str]:
+        """Visible text plus up to `lines` of scrollback of each pane, in one invocation."""
+        if not pane_ids:
+            return {}
+        marker = f"\x1e{os.urandom(8).hex()}"
+        commands: list[list[str]] = []
+        for pane_id in pane_ids:
+            commands.append(["capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", pane_id])
+            commands.append(["display-message", "-p", "-t", pane_id, f"{marker}{pane_id}"])
+        output = self.run_commands(commands, timeout=max(self.timeout, 5.0))
+        captured: dict[str, str] = {}
+        rest = output
+        for pane_id in pane_ids:
+            end = f"{marker}{pane_id}\n"
+            text, _, rest = rest.partition(end)
+            captured[pane_id] = text.rstrip("\n")
+        return captured

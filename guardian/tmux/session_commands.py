@@ -1,0 +1,186 @@
+"""The tmux commands that build one session from its plan, phase by phase, and how each
+phase's `-P` answers are read back (new ids are only known once tmux made them).
+
+Phases:
+  1. create    `new-session -d -P` (reads back session, window and pane ids);
+  2. build     windows and panes, `select-layout tiled` between splits so room never runs out;
+  3. configure sizes, exact layouts, titles, programs, active pane/window, zoom.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guardian.tmux.names import format_literal, unvis_session_name
+from guardian.tmux.reading import FIELD_SEP
+from recovery.files import PRIVATE_FILE, ensure_private_dir
+from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
+
+Commands = list[list[str]]
+_SHOW_CONTENTS = 'cat -- "$1"; rm -f -- "$1"; exec "${SHELL:-/bin/sh}"'
+
+
+@dataclass
+class BuiltSession:
+    """A session under construction: its plan and the ids tmux gave what was built."""
+
+    plan: SessionPlan
+    session_id: str = ""
+    window_ids: list[str] = field(default_factory=list)
+    pane_ids: list[list[str]] = field(default_factory=list)
+    first_window_index: int = -1
+
+
+def session_name_arg(name: str) -> str:
+    """A session name as tmux reports it, turned back into a `-s` argument."""
+    return format_literal(unvis_session_name(name))
+
+
+class ContentFiles:
+    """Private scratch files holding saved pane text, shown by the pane's first command."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.paths: list[Path] = []
+
+    def write(self, text: str) -> Path | None:
+        if self.directory is None:
+            return None
+        ensure_private_dir(self.directory)
+        path = self.directory / f"contents-{secrets.token_hex(8)}.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        self.paths.append(path)
+        return path
+
+    def remove_all(self) -> None:
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+class SessionCommands:
+    """Phase by phase, the commands for one BuiltSession and the reading of their answers."""
+
+    def __init__(self, contents: ContentFiles) -> None:
+        self.contents = contents
+
+    # -- arguments -----------------------------------------------------------------------
+
+    def window_args(self, window: WindowPlan, pane: PanePlan) -> list[str]:
+        args = [] if window.automatic_rename else ["-n", format_literal(window.name)]
+        return args + self.pane_args(pane)
+
+    def pane_args(self, pane: PanePlan) -> list[str]:
+        args = ["-c", format_literal(pane.cwd)]
+        launch = pane.launch
+        if launch.kind is LaunchKind.COMMAND and launch.command:
+            command = list(launch.command)
+            # One argument goes through `sh -c`; quote it so it stays one word.
+            return [*args, *(command if len(command) > 1 else [f"exec {shlex.quote(command[0])}"])]
+        if pane.contents:
+            path = self.contents.write(pane.contents)
+            if path is not None:
+                return [*args, "sh", "-c", _SHOW_CONTENTS, "sh", str(path)]
+        return args
+
+    # -- phase 1: the session --------------------------------------------------------------
+
+    def create_pieces(self, item: BuiltSession) -> list[Commands]:
+        plan = item.plan
+        window, pane = plan.windows[0], plan.windows[0].panes[0]
+        fmt = FIELD_SEP.join(("#{session_id}", "#{window_id}", "#{window_index}", "#{pane_id}"))
+        command = ["new-session", "-d", "-P", "-F", fmt, "-s", session_name_arg(plan.name)]
+        command += ["-x", str(window.width), "-y", str(window.height)]
+        return [[command + self.window_args(window, pane)]]
+
+    @staticmethod
+    def read_create(item: BuiltSession, lines: list[str]) -> None:
+        session_id, window_id, window_index, pane_id = lines[0].split(FIELD_SEP)
+        item.session_id = session_id
+        item.window_ids = [window_id]
+        item.pane_ids = [[pane_id]]
+        item.first_window_index = int(window_index)
+
+    # -- phase 2: windows and panes ----------------------------------------------------------
+
+    def build_pieces(self, item: BuiltSession) -> list[Commands]:
+        plan, pieces = item.plan, []
+        first = plan.windows[0]
+        for position, window in enumerate(plan.windows):
+            commands: Commands = []
+            pieces.append(commands)
+            if position == 0 and item.first_window_index != first.index:
+                target = f"{item.session_id}:{first.index}"
+                commands.append(["move-window", "-s", item.window_ids[0], "-t", target])
+            if position > 0:
+                target = f"{item.session_id}:{window.index}"
+                ids = f"#{{window_id}}{FIELD_SEP}#{{pane_id}}"
+                window_args = self.window_args(window, window.panes[0])
+                commands.append(["new-window", "-P", "-F", ids, "-t", target, *window_args])
+            for count, pane in enumerate(window.panes[1:]):
+                # The first split names its pane; later ones follow tmux's current pane,
+                # which each split moves to the pane it just made.
+                where = ["-t", item.pane_ids[0][0]] if position == 0 and count == 0 else []
+                commands.append(
+                    ["split-window", "-P", "-F", "#{pane_id}", *where, *self.pane_args(pane)]
+                )
+                commands.append(["select-layout", "tiled"])
+        return pieces
+
+    @staticmethod
+    def read_build(item: BuiltSession, lines: list[str]) -> None:
+        queue = iter(lines)
+        for position, window in enumerate(item.plan.windows):
+            if position > 0:
+                window_id, pane_id = next(queue).split(FIELD_SEP)
+                item.window_ids.append(window_id)
+                item.pane_ids.append([pane_id])
+            for _pane in window.panes[1:]:
+                item.pane_ids[position].append(next(queue).strip())
+
+    # -- phase 3: sizes, layouts, programs, focus ---------------------------------------------
+
+    def configure_pieces(self, item: BuiltSession) -> list[Commands]:
+        pieces: list[Commands] = []
+        active_window = None
+        for window, window_id, pane_ids in zip(
+            item.plan.windows, item.window_ids, item.pane_ids, strict=True
+        ):
+            pieces.append(self.configure_window(window, window_id, pane_ids))
+            if window.active:
+                active_window = window_id
+        pieces.append([["select-window", "-t", active_window or item.window_ids[0]]])
+        return pieces
+
+    @staticmethod
+    def configure_window(window: WindowPlan, window_id: str, pane_ids: list[str]) -> Commands:
+        size = ["-x", str(window.width), "-y", str(window.height)]
+        commands: Commands = [
+            ["resize-window", "-t", window_id, *size],
+            ["select-layout", "-t", window_id, window.layout],
+            # resize-window leaves `window-size manual` behind; a person attaching later
+            # would be stuck at this size.
+            ["set-option", "-w", "-t", window_id, "-u", "window-size"],
+        ]
+        active_pane = pane_ids[0]
+        for pane, pane_id in zip(window.panes, pane_ids, strict=True):
+            if pane.title:
+                commands.append(["select-pane", "-t", pane_id, "-T", format_literal(pane.title)])
+            launch = pane.launch
+            if launch.keys and launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED):
+                commands.append(["send-keys", "-t", pane_id, "-l", "--", launch.keys])
+                if launch.press_enter:
+                    commands.append(["send-keys", "-t", pane_id, "Enter"])
+            if pane.active:
+                active_pane = pane_id
+        commands.append(["select-pane", "-t", active_pane])
+        if window.zoomed:
+            commands.append(["resize-pane", "-Z", "-t", active_pane])
+        return commands

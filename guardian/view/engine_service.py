@@ -1,0 +1,149 @@
+"""EngineService: everything the TUI asks, answered by the engine as plain rows.
+
+The TUI never knows whether the engine runs in-process (no watcher: this window holds the
+lock, so it guards and recovers) or in the watcher. Blocking methods are called from
+worker threads; `poll` is async and runs its blocking part in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractContextManager
+
+from guardian.errors import RestoreUsageError, ServiceError, TmuxError, WatcherBusyError
+from guardian.operations.engine import Engine
+from guardian.operations.restore import RestoreReport, restore
+from guardian.operations.sessions import (
+    forget_session,
+    journal_restore,
+    reset_session,
+    toggle_pause,
+)
+from guardian.operations.snapshot import take_snapshot
+from guardian.tmux.names import unvis_session_name
+from guardian.tmux.targets import ServerTarget
+from guardian.view.details import checkpoint_rows, history_rows, session_detail
+from guardian.view.overview import OverviewReader
+from guardian.view.rows import CheckpointRow, HistoryRow, Overview, SessionDetail, SessionRow
+from guardian.watch.guard import GuardOptions
+from guardian.watch.locks import watch_locks
+from guardian.watch.monitor import Monitor
+
+
+class EngineService:
+    """The one service object the TUI is handed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.interval = engine.settings.interval
+        self._monitor: Monitor | None = None
+        self._locks: AbstractContextManager[None] | None = None
+        self._reader = OverviewReader(engine)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Guard in-process only when no watcher holds the lock (never both recovering)."""
+        locks = watch_locks(self.engine.state_dir, self.engine.servers)
+        try:
+            locks.__enter__()
+        except WatcherBusyError:
+            return
+        self._locks = locks
+        self._monitor = Monitor(self.engine, GuardOptions(recover=True))
+
+    def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.release()
+            self._monitor = None
+        if self._locks is not None:
+            self._locks.__exit__(None, None, None)
+            self._locks = None
+
+    @property
+    def guarding(self) -> bool:
+        return self._monitor is not None
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def poll(self) -> Overview:
+        if self._monitor is None:
+            self.start()  # the watcher may have stopped: then this window guards
+        monitor = self._monitor
+        if monitor is not None:
+            await monitor.poll_once()
+            return await asyncio.to_thread(self._reader.from_monitor, monitor)
+        return await asyncio.to_thread(self._reader.from_watcher)
+
+    def detail(self, row: SessionRow) -> SessionDetail:
+        return session_detail(self.engine, self._reader.states.get(row.socket_path), row)
+
+    def checkpoints(self, row: SessionRow) -> list[CheckpointRow]:
+        return checkpoint_rows(self.engine, row)
+
+    def history(self, session: str | None = None, limit: int = 200) -> list[HistoryRow]:
+        return history_rows(self.engine, session, limit)
+
+    # -- acting --------------------------------------------------------------------------
+
+    def _target(self, socket_path: str) -> ServerTarget:
+        return next(t for t in self.engine.servers if t.socket_path == socket_path)
+
+    def _engine_for(self, row: SessionRow) -> Engine:
+        return Engine(self.engine.settings, self.engine.state_dir, (self._target(row.socket_path),))
+
+    def snapshot(self, row: SessionRow | None) -> str:
+        saved = unchanged = 0
+        targets = [self._target(row.socket_path)] if row else list(self.engine.servers)
+        for target in targets:
+            names = [unvis_session_name(row.name)] if row else None
+            try:
+                report = take_snapshot(self.engine, target, names, reason="tui")
+            except TmuxError as exc:
+                raise ServiceError(f"nothing saved: {exc}") from None
+            saved += sum(1 for s in report.sessions if s.status == "saved")
+            unchanged += sum(1 for s in report.sessions if s.status == "unchanged")
+        what = f"'{row.name}'" if row else "all sessions"
+        return f"snapshot of {what}: {saved} saved, {unchanged} unchanged"
+
+    def _restore(self, row: SessionRow, checkpoint_id: str, *, dry_run: bool) -> RestoreReport:
+        engine = self._engine_for(row)
+        try:
+            return restore(
+                engine,
+                checkpoint_id=checkpoint_id,
+                dry_run=dry_run,
+                replace=True,
+                explicit_server=True,
+            )
+        except RestoreUsageError as exc:
+            raise ServiceError(str(exc)) from None
+
+    def restore_preview(self, row: SessionRow, checkpoint_id: str) -> list[str]:
+        report = self._restore(row, checkpoint_id, dry_run=True)
+        lines = [line for item in report.items for line in item.plan] + report.notes
+        failed = [i.message for i in report.items if i.status == "failed"]
+        if failed:
+            raise ServiceError(failed[0])
+        return lines
+
+    def restore(self, row: SessionRow, checkpoint_id: str) -> str:
+        report = self._restore(row, checkpoint_id, dry_run=False)
+        journal_restore(self._engine_for(row), report)
+        for item in report.items:
+            if item.status == "failed":
+                raise ServiceError(f"restore of '{item.session}' failed: {item.message}")
+        return f"restored '{row.name}' from {checkpoint_id}"
+
+    def recover(self, row: SessionRow) -> str:
+        reset_session(self.engine, row.socket_path, row.name, ask_watcher=True)
+        who = "this window" if self.guarding else "the watcher"
+        return f"'{row.name}' reset; {who} recovers it at the next poll"
+
+    def forget(self, row: SessionRow) -> str:
+        forget_session(self.engine, row.socket_path, row.name)
+        return f"forgot '{row.name}': it will not be recovered or restored"
+
+    def toggle_pause(self, row: SessionRow) -> str:
+        paused = toggle_pause(self.engine, row.socket_path, row.name)
+        return f"'{row.name}': guarding {'paused' if paused else 'resumed'}"

@@ -1,0 +1,121 @@
+"""The UI's overview of every guarded session after a poll: from this window's own monitor
+when it guards, else from the watcher's live state; plus sessions that only have
+checkpoints (closed, or not rebuilt yet), so a person can restore them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from guardian.errors import TmuxError
+from guardian.operations.engine import Engine
+from guardian.tmux.targets import ServerTarget
+from guardian.view.rows import Overview, SessionRow
+from guardian.watch.monitor import Monitor
+from guardian.watch.status import read_status
+from recovery.journal import Journal
+from recovery.models import ServerState
+from recovery.shared import SharedStore, shared_key
+
+Recoveries = dict[tuple[str, str], str]
+
+
+def last_recoveries(engine: Engine) -> Recoveries:
+    """The last action per session, from ONE read of the journal per poll."""
+    last: Recoveries = {}
+    for entry in Journal(engine.state_dir).read(limit=1000):
+        if entry.kind == "action":
+            outcome = (entry.outcome or "").split(":", 1)[0]
+            last[(entry.server, entry.session)] = f"{entry.at.astimezone():%H:%M:%S} {outcome}"
+    return last
+
+
+class OverviewReader:
+    """Builds Overviews; remembers the last good read of each server for the detail panel."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.states: dict[str, ServerState] = {}
+        self.recoveries: Recoveries = {}
+
+    def from_monitor(self, monitor: Monitor) -> Overview:
+        self.recoveries = last_recoveries(self.engine)
+        rows: list[SessionRow] = []
+        problems: list[str] = []
+        for guard in monitor.guards:
+            probe = guard.last_probe
+            if probe is not None and probe.state is not None:
+                self.states[guard.target.socket_path] = probe.state
+            elif probe is not None:
+                problems.append(f"{guard.target.label}: {probe.message}")
+            rows += [self.row(guard.target, view.as_dict()) for view in guard.views]
+            rows += self.saved_only(guard.target, {view.verdict.session for view in guard.views})
+        labels = ", ".join(t.label for t in self.engine.servers)
+        return Overview(
+            tuple(rows),
+            f"guarding {labels} in this window (no watcher running)",
+            tuple(problems),
+            time.time(),
+        )
+
+    def from_watcher(self) -> Overview:
+        status = read_status(self.engine)
+        self.recoveries = last_recoveries(self.engine)
+        rows: list[SessionRow] = []
+        problems: list[str] = []
+        for target in self.engine.servers:
+            try:
+                self.states[target.socket_path] = self.engine.adapter(target).read_server()
+            except TmuxError as exc:
+                problems.append(f"{target.label}: {exc}")
+        for row in status.sessions:
+            target = next(t for t in self.engine.servers if t.label == row["server"])
+            rows.append(self.row(target, row))
+        for target in self.engine.servers:
+            shown = {r.name for r in rows if r.socket_path == target.socket_path}
+            rows += self.saved_only(target, shown)
+        pids = [s for s in status.servers if s.get("watcher_pid")]
+        guard = (
+            f"watcher pid {pids[0]['watcher_pid']} guards, last poll "
+            f"{pids[0]['last_poll_age']:.1f}s ago"
+            if pids
+            else "not guarded: no watcher"
+        )
+        return Overview(tuple(rows), guard, tuple(problems), time.time())
+
+    def row(self, target: ServerTarget, data: dict[str, Any]) -> SessionRow:
+        entries = self.engine.store.entries(target.socket_path, data["name"])
+        return SessionRow(
+            server=target.label,
+            socket_path=target.socket_path,
+            name=data["name"],
+            health=data["health"],
+            evidence=tuple(data.get("evidence", ())),
+            attached=bool(data["attached"]),
+            windows=data["windows"],
+            panes=data["panes"],
+            paused=bool(data.get("paused")),
+            given_up=data.get("given_up"),
+            last_checkpoint_at=entries[0].created_at.timestamp() if entries else None,
+            last_recovery=self.recoveries.get((target.socket_path, data["name"])),
+        )
+
+    def saved_only(self, target: ServerTarget, shown: set[str]) -> list[SessionRow]:
+        """Sessions with checkpoints that are not running (closed, or not yet rebuilt):
+        listed so that a person can restore them."""
+        forgotten = SharedStore(self.engine.state_dir).load().forgotten
+        rows = []
+        for name in self.engine.store.saved_session_names(target.socket_path):
+            if name in shown or shared_key(target.socket_path, name) in forgotten:
+                continue
+            if self.engine.is_ignored(name):
+                continue
+            not_running = {
+                "name": name,
+                "health": "not running",
+                "attached": False,
+                "windows": 0,
+                "panes": 0,
+            }
+            rows.append(self.row(target, not_running))
+        return rows

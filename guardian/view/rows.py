@@ -1,0 +1,72 @@
+"""What the UI shows, as plain frozen rows: the UI never sees a model of tmux, only these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    server: str
+    socket_path: str
+    name: str
+    health: str
+    evidence: tuple[str, ...] = ()
+    attached: bool = False
+    windows: int = 0
+    panes: int = 0
+    paused: bool = False
+    given_up: str | None = None
+    last_checkpoint_at: float | None = None
+    last_recovery: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.socket_path, self.name)
+
+
+@dataclass(frozen=True)
+class PaneRow:
+    window: str
+    pane: str
+    cwd: str
+    program: str
+    dead: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    row: SessionRow
+    panes: tuple[PaneRow, ...]
+    differences: tuple[str, ...]
+    checkpoint_id: str | None
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    id: str
+    created_at: float
+    verified: bool
+    windows: int = 0
+    panes: int = 0
+    reason: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: float
+    session: str
+    what: str
+    outcome: str
+    ok: bool | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    sessions: tuple[SessionRow, ...]
+    guard: str
+    """Who guards: "this window guards ..." or "watcher pid N, last poll 0.4 s ago"."""
+    problems: tuple[str, ...] = ()
+    at: float = 0.0

@@ -1,0 +1,82 @@
+"""The watcher's checkpoints and restore set: a new checkpoint only for a healthy session
+whose structure changed, at most once per `checkpoint_interval`; the restore set follows
+the live server (new sessions join, only a person's close takes one out)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from guardian.operations.engine import Engine
+from guardian.operations.snapshot import save_state
+from guardian.tmux.targets import ServerTarget
+from recovery.health import Health, Verdict
+from recovery.models import ServerState
+from recovery.structure import structure_key
+
+log = logging.getLogger("tmux_guardian")
+
+
+class SessionCheckpointer:
+    """Remembers, per session, the structure and time of its last checkpoint."""
+
+    def __init__(self, engine: Engine, target: ServerTarget, clock: Callable[[], float]) -> None:
+        self.engine = engine
+        self.target = target
+        self.clock = clock
+        self.store = engine.store
+        self.saved: dict[str, tuple[str, float]] = {}
+
+    def checkpoint_changed(self, state: ServerState, verdicts: list[Verdict], now: float) -> None:
+        """Only healthy sessions whose structure changed, at most once per interval each."""
+        due = self._due(state, verdicts, now)
+        if not due:
+            return
+        try:
+            report = save_state(self.engine, state, self.target, due, reason="watch")
+        except Exception as exc:  # a full disk must not stop the guarding
+            log.error("%s: checkpoint failed: %s", self.target.label, exc)
+            return
+        for item in report.sessions:
+            if item.status in ("saved", "unchanged"):
+                session = state.session(item.session)
+                if session is not None:
+                    self.saved[item.session] = (structure_key(session), now)
+        for note in report.notes:
+            log.warning("%s: %s", self.target.label, note)
+
+    def _due(self, state: ServerState, verdicts: list[Verdict], now: float) -> list[str]:
+        healthy = {v.session for v in verdicts if v.health is Health.HEALTHY}
+        due: list[str] = []
+        for session in state.sessions:
+            if session.name not in healthy:
+                continue
+            saved = self.saved.get(session.name)
+            if saved is None:
+                newest = self.store.newest_verified(self.target.socket_path, session.name)
+                saved = (newest.structure, newest.created_at.timestamp()) if newest else ("", 0.0)
+                self.saved[session.name] = saved
+            changed = saved[0] != structure_key(session)
+            if changed and now - saved[1] >= self.engine.settings.checkpoint_interval:
+                due.append(session.name)
+        return due
+
+    def update_restore_set(
+        self, state: ServerState, skip: set[str], closed: list[str], restore_set: list[str]
+    ) -> None:
+        """The restore set follows the live server: new sessions join, closed ones leave."""
+        live = [s.name for s in state.sessions if s.name not in skip]
+        # Only a person's close takes a session out of the restore set; one that is missing
+        # for any other reason (not rebuilt yet, a rebuild that fell short) stays in it.
+        wanted = [n for n in restore_set if n not in closed and n not in skip]
+        wanted += [n for n in live if n not in wanted]
+        if set(wanted) == set(restore_set) or not wanted:
+            return
+        try:
+            with self.store.locked():
+                self.store.write_manifest(
+                    self.target.socket_path, wanted, datetime.fromtimestamp(self.clock(), UTC)
+                )
+        except Exception as exc:
+            log.error("%s: cannot record the restore set: %s", self.target.label, exc)

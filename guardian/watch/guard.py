@@ -1,0 +1,232 @@
+"""ServerGuard: one server's poll, synchronous and testable on its own.
+
+A poll reads what a person shares with the watcher (paused, forgotten, the restore set),
+observes the server in one bounded read, classifies every session (pure, in `recovery`),
+records what changed, checkpoints healthy sessions that changed, and acts on failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from guardian.operations.engine import Engine
+from guardian.tmux.closed_trace import ClosedLog, closed_log_path
+from guardian.tmux.observe import Observer
+from guardian.tmux.servers import boot_id
+from guardian.tmux.targets import ServerTarget
+from guardian.watch.acting import PollFacts, RecoveryActions
+from guardian.watch.checkpointing import SessionCheckpointer
+from guardian.watch.live_state import SessionView, session_views
+from guardian.watch.preparing import ServerPreparer
+from guardian.watch.recoverer import Recoverer
+from guardian.watch.reporting import Reporter, tell_attached_clients
+from recovery.breaker import BreakerState
+from recovery.classifier import ClassifyInput, ClassifyResult, classify_server
+from recovery.health import Health, Verdict
+from recovery.journal import Journal
+from recovery.observations import ClosedEvent, ServerMemory, ServerProbe
+from recovery.shared import SharedState, SharedStore
+
+log = logging.getLogger("tmux_guardian")
+
+HOOK_WAIT = 0.5
+
+
+@dataclass
+class GuardOptions:
+    recover: bool = True
+    prepare: bool = True
+    checkpoints: bool = True
+    journal: bool = True
+    manifest: bool = True
+    only: str | None = None
+    """Act on this session only (`recover SESSION` without a watcher)."""
+
+
+@dataclass
+class SharedView:
+    """What a person shares with the watcher, as it applies to this server at this poll."""
+
+    shared: SharedState
+    forgotten: set[str]
+    restore_set: list[str]
+    manifest_taken_at: float | None
+
+
+@dataclass
+class ServerGuard:
+    engine: Engine
+    target: ServerTarget
+    options: GuardOptions = field(default_factory=GuardOptions)
+    clock: Callable[[], float] = time.time
+    rng: Callable[[], float] = random.random
+
+    def __post_init__(self) -> None:
+        state_dir = self.engine.state_dir
+        self.adapter = self.engine.adapter(self.target)
+        self.observer = Observer(self.adapter)
+        self.store = self.engine.store
+        self.shared_store = SharedStore(state_dir)
+        self.closed_log = ClosedLog(closed_log_path(state_dir, self.target.socket_path))
+        self.reporter = Reporter(Journal(state_dir), self.target, enabled=self.options.journal)
+        self.preparer = ServerPreparer(self.adapter, state_dir, enabled=self.options.prepare)
+        self.checkpointer = SessionCheckpointer(self.engine, self.target, self.clock)
+        self.actions = RecoveryActions(
+            self.engine,
+            self.target,
+            Recoverer(self.engine, self.target, self.adapter),
+            self.reporter,
+            self.preparer,
+            self._notify,
+            only=self.options.only,
+            rng=self.rng,
+        )
+        self.memory = ServerMemory()
+        self.last_health: dict[str, Health] = {}
+        self.polls = 0
+        self.starting = True
+        self.views: list[SessionView] = []
+        self.last_probe: ServerProbe | None = None
+
+    @property
+    def breakers(self) -> dict[str, BreakerState]:
+        return self.actions.breakers
+
+    # -- one poll ------------------------------------------------------------------------
+
+    def poll(self) -> list[Verdict]:
+        now = self.clock()
+        shared = self._read_shared()
+        probe = self._observe(shared)
+        self.last_probe = probe
+        skip = shared.forgotten | self._ignored(probe)
+        result = self._classify(probe, shared, skip, now)
+        self.memory = result.memory
+        verdicts = [v for v in result.verdicts if v.session not in skip]
+        changed = self._record_changes(result, verdicts)
+        if probe.state is not None:
+            self.preparer.keep_prepared(probe.state.server.pid, self.polls)
+            if self.options.checkpoints:
+                self.checkpointer.checkpoint_changed(probe.state, verdicts, now)
+            if self.options.manifest:
+                gone = result.closed + [old for old, _new in result.renamed]
+                self.checkpointer.update_restore_set(probe.state, skip, gone, shared.restore_set)
+        if self.options.recover:
+            facts = PollFacts(verdicts, probe.state, shared.shared, now, self.starting, changed)
+            self.actions.act_on(facts)
+        self.views = session_views(verdicts, probe.state, shared.shared, self.breakers)
+        log.debug(
+            "%s: poll %d: %s",
+            self.target.label,
+            self.polls,
+            ", ".join(f"{v.session}={v.health.value}" for v in verdicts) or "no sessions",
+        )
+        self.starting = False
+        self.polls += 1
+        return verdicts
+
+    def _read_shared(self) -> SharedView:
+        shared = self.shared_store.load()
+        socket = self.target.socket_path
+        forgotten = {k.split("\t", 1)[1] for k in shared.forgotten if k.startswith(socket + "\t")}
+        manifest = self.store.read_manifest(socket)
+        restore_set = [n for n in (manifest.sessions if manifest else ()) if n not in forgotten]
+        taken_at = manifest.taken_at.timestamp() if manifest else None
+        return SharedView(shared, forgotten, restore_set, taken_at)
+
+    def _closed_since_last_poll(self, shared: SharedView) -> list[ClosedEvent]:
+        """The hook's trace: everything since the restore set was written at the first
+        poll (closes while no watcher ran count), only new lines after."""
+        if self.starting:
+            since = shared.manifest_taken_at or 0.0
+            return [e for e in self.closed_log.read_all() if e.at >= since - 1]
+        return self.closed_log.read_new()
+
+    def _observe(self, shared: SharedView) -> ServerProbe:
+        probe = self.observer.observe(self.memory.pid, self._closed_since_last_poll(shared))
+        if self._vanished(probe):
+            # The hook runs in the background: give its line a moment before calling the
+            # server's end a crash (a deliberate `kill-server` writes one).
+            time.sleep(HOOK_WAIT)
+            late = self.closed_log.read_new()
+            if late:
+                probe = probe.model_copy(update={"closed": (*probe.closed, *late)})
+        return probe
+
+    def _ignored(self, probe: ServerProbe) -> set[str]:
+        sessions = probe.state.sessions if probe.state else ()
+        return {s.name for s in sessions if self.engine.is_ignored(s.name)}
+
+    def _classify(
+        self, probe: ServerProbe, shared: SharedView, skip: set[str], now: float
+    ) -> ClassifyResult:
+        return classify_server(
+            ClassifyInput(
+                probe=probe,
+                memory=self.memory,
+                now=now,
+                skip=skip,
+                restore_set=shared.restore_set,
+                starting=self.starting,
+                freeze_grace=self.engine.settings.freeze_grace,
+                rebooted=self._rebooted(),
+            )
+        )
+
+    def _record_changes(self, result: ClassifyResult, verdicts: list[Verdict]) -> set[str]:
+        """Journal closes and health changes; return the sessions whose health changed."""
+        for name in result.closed:
+            self.reporter.record(name, "note", outcome="closed by a person; leaves the restore set")
+        changed = {v.session for v in verdicts if self.last_health.get(v.session) != v.health}
+        self.reporter.record_health_changes(verdicts, self.last_health)
+        for verdict in verdicts:
+            self.last_health[verdict.session] = verdict.health
+        return changed
+
+    def _vanished(self, probe: ServerProbe) -> bool:
+        return (
+            probe.state is None
+            and probe.error in ("absent", "not_running")
+            and not probe.listeners
+            and self.memory.last_ok_at is not None
+            and not probe.closed
+        )
+
+    def _rebooted(self) -> bool:
+        if not self.starting:
+            return False
+        entries = self.store.entries(self.target.socket_path)
+        if not entries:
+            return False
+        try:
+            recorded = self.store.load(entries[0]).boot_id
+        except Exception:
+            return False
+        return bool(recorded) and recorded != boot_id()
+
+    # -- telling and showing -------------------------------------------------------------
+
+    def _notify(self, text: str) -> None:
+        tell_attached_clients(self.adapter, self.engine.settings, text)
+
+    def release(self) -> None:
+        """Put the person's options back (the watcher is stopping)."""
+        self.preparer.release()
+
+    def live_state(self, watcher_pid: int, interval: float) -> dict[str, Any]:
+        probe = self.last_probe
+        return {
+            "watcher_pid": watcher_pid,
+            "server": self.target.label,
+            "socket_path": self.target.socket_path,
+            "updated_at": self.clock(),
+            "interval": interval,
+            "server_pid": probe.state.server.pid if probe and probe.state else self.memory.pid,
+            "server_error": probe.message if probe and probe.error else None,
+            "sessions": [view.as_dict() for view in self.views],
+        }
