@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recovery.health import DisconnectKind, FrozenKind, Health, PaneIssue, Verdict
-from recovery.models import PaneState, SessionState
+from recovery.models import PaneState, ServerState, SessionState
 from recovery.observations import PaneMemory, ServerMemory, ServerProbe
 
 DAMAGE_SIGNALS = frozenset(
@@ -105,89 +105,138 @@ def _known_sessions(given: ClassifyInput) -> list[str]:
     return [n for n in names if n not in given.skip]
 
 
+@dataclass
+class _PaneMemories:
+    """What a poll of a live server learns about its panes, for the next poll."""
+
+    panes: dict[str, PaneMemory] = field(default_factory=dict)
+    stopped_since: dict[str, float] = field(default_factory=dict)
+    xoff: dict[str, tuple[int, int, int, float]] = field(default_factory=dict)
+
+
+@dataclass
+class _Absences:
+    """Known sessions not on the live server: each closed, renamed or failed."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+
+
 def _classify_live(given: ClassifyInput) -> ClassifyResult:
-    probe, memory, now = given.probe, given.memory, given.now
+    probe, memory = given.probe, given.memory
     state = probe.state
     assert state is not None
     pid = state.server.pid
-    panes: dict[str, PaneMemory] = {}
-    stopped_since: dict[str, float] = {}
-    xoff: dict[str, tuple[int, int, int, float]] = {}
-    verdicts: list[Verdict] = []
+    learned = _PaneMemories()
+    verdicts = [
+        _with_binary_check(probe, pid, _classify_session(given, session, pid, learned))
+        for session in state.sessions
+        if session.name not in given.skip
+    ]
     live_names = {s.name for s in state.sessions}
     orphan = memory.pid is not None and memory.pid != pid and memory.pid in probe.listeners
-    for session in state.sessions:
-        if session.name in given.skip:
-            continue
-        verdict = _classify_session(given, session, pid, panes, stopped_since, xoff)
-        if probe.foreign_binary and verdict.health is Health.HEALTHY:
-            verdict = verdict.model_copy(
-                update={
-                    "health": Health.DISCONNECTED,
-                    "disconnect": DisconnectKind.VERSION_MISMATCH,
-                    "binary": probe.foreign_binary,
-                    "evidence": (
-                        f"server pid {pid} runs {probe.foreign_binary}, not the "
-                        "installed tmux: attaching may fail",
-                    ),
-                }
-            )
-        verdicts.append(verdict)
-    closed: list[str] = []
-    renamed: list[tuple[str, str]] = []
     if orphan:
-        # Split brain: the sessions we knew live on a server that lost its socket path.
-        for name in memory.sessions.values():
-            if name in live_names or name in given.skip:
-                continue
-            why = (
-                f"server pid {memory.pid} still runs but server pid {pid} now owns its socket path"
-            )
-            verdicts.append(
-                _absent(
-                    probe,
-                    name,
-                    Health.DISCONNECTED,
-                    memory.pid,
-                    (why,),
-                    disconnect=DisconnectKind.SPLIT_BRAIN,
-                    other_pid=pid,
-                )
-            )
+        absences = _Absences(verdicts=_split_brain(given, pid, live_names))
     else:
-        live_ids = {s.session_id for s in state.sessions}
-        # Another server answers than the one we knew, and the old one is gone: its
-        # sessions vanished with it (a crash we did not see, or a rebuild that fell short),
-        # so the missing ones are not closed: they are crashed, unless a hook said otherwise.
-        replaced = memory.pid is not None and pid != memory.pid
-        hooked = {e.session_id for e in probe.closed}
-        names_by_id = {s.session_id: s.name for s in state.sessions}
-        for session_id, name in memory.sessions.items():
-            # ids ($N) restart in every server: across a replaced one only names match
-            if name in live_names:
-                continue
-            if session_id in live_ids and not replaced:
-                renamed.append((name, names_by_id[session_id]))
-                continue
-            if replaced and memory.stopped_on_purpose is None and session_id not in hooked:
-                if name not in given.skip:
-                    evidence = (
-                        f"server pid {memory.pid} was replaced by pid {pid}; "
-                        "the session did not come back",
-                    )
-                    verdicts.append(_absent(probe, name, Health.CRASHED, memory.pid, evidence))
-                continue
-            closed.append(name)  # vanished while its server lives: closed, never a crash
+        absences = _gone_from_live_server(given, state, pid)
     if given.starting:
-        closed_at_start = {e.name for e in probe.closed}
-        for name in given.restore_set:
-            if name in closed_at_start and name not in live_names:
-                closed.append(name)  # closed while no watcher ran: the hook wrote it down
-                continue
-            if name in live_names or name in given.skip:
-                continue
-            evidence = _start_evidence(given, "missing")
-            verdicts.append(_absent(probe, name, Health.CRASHED, pid, evidence))
+        _missing_at_start(given, live_names, pid, absences)
+    verdicts += absences.verdicts
+    new_memory = _memory_after_live(given, state, orphan, verdicts, learned)
+    return ClassifyResult(verdicts, new_memory, absences.closed, absences.renamed)
+
+
+def _with_binary_check(probe: ServerProbe, pid: int | None, verdict: Verdict) -> Verdict:
+    """A healthy session on a server running another binary than the installed tmux."""
+    if not probe.foreign_binary or verdict.health is not Health.HEALTHY:
+        return verdict
+    return verdict.model_copy(
+        update={
+            "health": Health.DISCONNECTED,
+            "disconnect": DisconnectKind.VERSION_MISMATCH,
+            "binary": probe.foreign_binary,
+            "evidence": (
+                f"server pid {pid} runs {probe.foreign_binary}, not the "
+                "installed tmux: attaching may fail",
+            ),
+        }
+    )
+
+
+def _split_brain(given: ClassifyInput, pid: int | None, live_names: set[str]) -> list[Verdict]:
+    """The sessions we knew live on a server that lost its socket path to another."""
+    memory = given.memory
+    why = f"server pid {memory.pid} still runs but server pid {pid} now owns its socket path"
+    return [
+        _absent(
+            given.probe,
+            name,
+            Health.DISCONNECTED,
+            memory.pid,
+            (why,),
+            disconnect=DisconnectKind.SPLIT_BRAIN,
+            other_pid=pid,
+        )
+        for name in memory.sessions.values()
+        if name not in live_names and name not in given.skip
+    ]
+
+
+def _gone_from_live_server(given: ClassifyInput, state: ServerState, pid: int | None) -> _Absences:
+    """Sessions we knew that this live server does not hold. The same server: each was
+    renamed (same id) or closed by a person. Another server than the one we knew, the old
+    one gone: its sessions vanished with it (a crash we did not see, or a rebuild that
+    fell short), so the missing ones are crashed, unless a hook said otherwise."""
+    probe, memory = given.probe, given.memory
+    found = _Absences()
+    live_names = {s.name for s in state.sessions}
+    names_by_id = {s.session_id: s.name for s in state.sessions}
+    replaced = memory.pid is not None and pid != memory.pid
+    hooked = {e.session_id for e in probe.closed}
+    for session_id, name in memory.sessions.items():
+        # ids ($N) restart in every server: across a replaced one only names match
+        if name in live_names:
+            continue
+        if session_id in names_by_id and not replaced:
+            found.renamed.append((name, names_by_id[session_id]))
+            continue
+        if replaced and memory.stopped_on_purpose is None and session_id not in hooked:
+            if name not in given.skip:
+                evidence = (
+                    f"server pid {memory.pid} was replaced by pid {pid}; "
+                    "the session did not come back",
+                )
+                found.verdicts.append(_absent(probe, name, Health.CRASHED, memory.pid, evidence))
+            continue
+        found.closed.append(name)  # vanished while its server lives: closed, never a crash
+    return found
+
+
+def _missing_at_start(
+    given: ClassifyInput, live_names: set[str], pid: int | None, absences: _Absences
+) -> None:
+    """At the watcher's start, a session of the restore set that is not there crashed,
+    unless the hook wrote down that a person closed it while no watcher ran."""
+    closed_at_start = {e.name for e in given.probe.closed}
+    for name in given.restore_set:
+        if name in closed_at_start and name not in live_names:
+            absences.closed.append(name)
+            continue
+        if name in live_names or name in given.skip:
+            continue
+        evidence = _start_evidence(given, "missing")
+        absences.verdicts.append(_absent(given.probe, name, Health.CRASHED, pid, evidence))
+
+
+def _memory_after_live(
+    given: ClassifyInput,
+    state: ServerState,
+    orphan: bool,
+    verdicts: list[Verdict],
+    learned: _PaneMemories,
+) -> ServerMemory:
+    memory = given.memory
     # Sessions still missing from a replaced server stay remembered (with the old pid)
     # so they stay crashed, and are retried, until they are back.
     missing = {
@@ -195,58 +244,44 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
         for sid, name in memory.sessions.items()
         if any(v.session == name and v.health is Health.CRASHED for v in verdicts)
     }
-    new_memory = ServerMemory(
-        last_ok_at=now,
-        pid=memory.pid if orphan or missing else pid,
+    return ServerMemory(
+        last_ok_at=given.now,
+        pid=memory.pid if orphan or missing else state.server.pid,
         sessions=dict(memory.sessions)
         if orphan
         else {**missing, **{s.session_id: s.name for s in state.sessions}},
         timeouts=0,
-        panes=panes,
-        stopped_since=stopped_since,
-        xoff=xoff,
+        panes=learned.panes,
+        stopped_since=learned.stopped_since,
+        xoff=learned.xoff,
     )
-    return ClassifyResult(verdicts, new_memory, closed, renamed)
+
+
+@dataclass
+class _SessionFindings:
+    """What the panes of one session showed at this poll."""
+
+    damaged: list[PaneIssue] = field(default_factory=list)
+    closable: list[str] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+    xoff_panes: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
 
 
 def _classify_session(
     given: ClassifyInput,
     session: SessionState,
     server_pid: int | None,
-    panes: dict[str, PaneMemory],
-    stopped_since: dict[str, float],
-    xoff: dict[str, tuple[int, int, int, float]],
+    learned: _PaneMemories,
 ) -> Verdict:
-    memory, now = given.memory, given.now
-    damaged: list[PaneIssue] = []
-    closable: list[str] = []
-    groups: list[int] = []
-    xoff_panes: list[str] = []
-    evidence: list[str] = []
+    found = _SessionFindings()
     for window in session.windows:
         for pane in window.panes:
-            remembered = memory.panes.get(pane.pane_id)
             where = f"pane {window.index}.{pane.index}"
             if pane.dead:
-                is_damage, why, lost = judge_dead_pane(pane, remembered)
-                if remembered is not None:
-                    panes[pane.pane_id] = remembered
-                if is_damage:
-                    damaged.append(
-                        PaneIssue(
-                            pane_id=pane.pane_id,
-                            window_index=window.index,
-                            pane_index=pane.index,
-                            reason=why,
-                            cwd=remembered.cwd if remembered else pane.cwd,
-                            lost_status=lost,
-                        )
-                    )
-                    evidence.append(f"{where}: {why}")
-                else:
-                    closable.append(pane.pane_id)
+                _judge_dead(given, window.index, pane, where, found, learned)
                 continue
-            panes[pane.pane_id] = PaneMemory(
+            learned.panes[pane.pane_id] = PaneMemory(
                 is_shell=pane.is_shell,
                 argv=pane.program.argv if pane.program else None,
                 cwd=pane.cwd,
@@ -254,55 +289,114 @@ def _classify_session(
             if pane.in_mode or pane.input_off:
                 continue  # copy mode and disabled input are a person's doing, never frozen
             if pane.stopped:
-                since = memory.stopped_since.get(pane.pane_id, now)
-                stopped_since[pane.pane_id] = since
-                leader = pane.program or pane.process
-                group = pane.foreground_group or (leader.pid if leader else None)
-                if now - since >= given.freeze_grace and group is not None:
-                    groups.append(group)
-                    name = leader.name if leader else "program"
-                    evidence.append(f"{where}: {name} stopped for {now - since:.0f}s")
+                _judge_stopped(given, pane, where, found, learned)
             if pane.writer_blocked:
-                # Backpressure also blocks a fast writer; only output that does not move
-                # is XOFF. The writer's byte count is exact (scrollback at its limit and
-                # a cursor at the bottom stand still while output flows).
-                if pane.written_bytes is not None:
-                    signature = (pane.written_bytes, -1, -1)
-                else:
-                    signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
-                previous = memory.xoff.get(pane.pane_id)
-                since = previous[3] if previous and previous[:3] == signature else now
-                xoff[pane.pane_id] = (*signature, since)
-                if now - since >= given.freeze_grace:
-                    xoff_panes.append(pane.pane_id)
-                    evidence.append(f"{where}: output stopped (XOFF) for {now - since:.0f}s")
-    common = {
-        "server": given.probe.socket_path,
-        "session": session.name,
-        "session_id": session.session_id,
-        "attached": session.attached > 0,
-        "server_pid": server_pid,
-        "closable_panes": tuple(closable),
-    }
-    if groups or xoff_panes:
-        kind = FrozenKind.PANE_STOPPED if groups else FrozenKind.XOFF
-        return Verdict(
-            health=Health.FROZEN,
-            frozen=kind,
-            stopped_groups=tuple(groups),
-            xoff_panes=tuple(xoff_panes),
-            evidence=tuple(evidence),
-            damaged_panes=tuple(damaged),
-            **common,
+                _judge_blocked_writer(given, pane, where, found, learned)
+    return _session_verdict(given, session, server_pid, found)
+
+
+def _judge_dead(
+    given: ClassifyInput,
+    window_index: int,
+    pane: PaneState,
+    where: str,
+    found: _SessionFindings,
+    learned: _PaneMemories,
+) -> None:
+    remembered = given.memory.panes.get(pane.pane_id)
+    is_damage, why, lost = judge_dead_pane(pane, remembered)
+    if remembered is not None:
+        learned.panes[pane.pane_id] = remembered
+    if not is_damage:
+        found.closable.append(pane.pane_id)
+        return
+    found.damaged.append(
+        PaneIssue(
+            pane_id=pane.pane_id,
+            window_index=window_index,
+            pane_index=pane.index,
+            reason=why,
+            cwd=remembered.cwd if remembered else pane.cwd,
+            lost_status=lost,
         )
-    if damaged:
-        return Verdict(
-            health=Health.CORRUPTED,
-            damaged_panes=tuple(damaged),
-            evidence=tuple(evidence),
-            **common,
+    )
+    found.evidence.append(f"{where}: {why}")
+
+
+def _judge_stopped(
+    given: ClassifyInput,
+    pane: PaneState,
+    where: str,
+    found: _SessionFindings,
+    learned: _PaneMemories,
+) -> None:
+    now = given.now
+    since = given.memory.stopped_since.get(pane.pane_id, now)
+    learned.stopped_since[pane.pane_id] = since
+    leader = pane.program or pane.process
+    group = pane.foreground_group or (leader.pid if leader else None)
+    if now - since >= given.freeze_grace and group is not None:
+        found.groups.append(group)
+        name = leader.name if leader else "program"
+        found.evidence.append(f"{where}: {name} stopped for {now - since:.0f}s")
+
+
+def _judge_blocked_writer(
+    given: ClassifyInput,
+    pane: PaneState,
+    where: str,
+    found: _SessionFindings,
+    learned: _PaneMemories,
+) -> None:
+    """Backpressure also blocks a fast writer; only output that does not move is XOFF.
+    The writer's byte count is exact (scrollback at its limit and a cursor at the bottom
+    stand still while output flows)."""
+    now = given.now
+    if pane.written_bytes is not None:
+        signature = (pane.written_bytes, -1, -1)
+    else:
+        signature = (pane.history_size, pane.cursor[0], pane.cursor[1])
+    previous = given.memory.xoff.get(pane.pane_id)
+    since = previous[3] if previous and previous[:3] == signature else now
+    learned.xoff[pane.pane_id] = (*signature, since)
+    if now - since >= given.freeze_grace:
+        found.xoff_panes.append(pane.pane_id)
+        found.evidence.append(f"{where}: output stopped (XOFF) for {now - since:.0f}s")
+
+
+def _session_verdict(
+    given: ClassifyInput, session: SessionState, server_pid: int | None, found: _SessionFindings
+) -> Verdict:
+    common = Verdict(
+        server=given.probe.socket_path,
+        session=session.name,
+        health=Health.HEALTHY,
+        session_id=session.session_id,
+        attached=session.attached > 0,
+        server_pid=server_pid,
+        closable_panes=tuple(found.closable),
+    )
+    if found.groups or found.xoff_panes:
+        kind = FrozenKind.PANE_STOPPED if found.groups else FrozenKind.XOFF
+        return common.model_copy(
+            update={
+                "health": Health.FROZEN,
+                "frozen": kind,
+                "stopped_groups": tuple(found.groups),
+                "xoff_panes": tuple(found.xoff_panes),
+                "evidence": tuple(found.evidence),
+                "damaged_panes": tuple(found.damaged),
+            }
         )
-    return Verdict(health=Health.HEALTHY, **common)
+    if found.damaged:
+        return common.model_copy(
+            update={
+                "health": Health.CORRUPTED,
+                "damaged_panes": tuple(found.damaged),
+                "evidence": tuple(found.evidence),
+            }
+        )
+    return common
 
 
 def _classify_silent(given: ClassifyInput) -> ClassifyResult:

@@ -119,9 +119,7 @@ def _checkpoint_commands(commands: _Commands) -> None:
 
 
 def _guarding_commands(commands: _Commands) -> None:
-    watch = commands.add(
-        "watch", "guard sessions in the background: classify, recover, checkpoint"
-    )
+    watch = commands.add("watch", "guard sessions in the background: classify, recover, checkpoint")
     watch.add_argument("--interval", type=positive_float, metavar="S", help="seconds per poll")
     watch.add_argument("--once", action="store_true", help="one poll, then exit")
     watch.add_argument("--no-recover", action="store_true", help="only classify and journal")
@@ -134,9 +132,7 @@ def _guarding_commands(commands: _Commands) -> None:
     hist.add_argument("session", nargs="?", metavar="SESSION")
     hist.add_argument("--limit", type=int, default=50, metavar="N", help="last N entries")
 
-    forget = commands.add(
-        "forget", "stop guarding a session (never recovered or restored again)"
-    )
+    forget = commands.add("forget", "stop guarding a session (never recovered or restored again)")
     forget.add_argument("session", metavar="SESSION")
     recover = commands.add("recover", "reset a given-up session and recover it now")
     recover.add_argument("session", metavar="SESSION")

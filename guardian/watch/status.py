@@ -80,4 +80,3 @@ def _fresh_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | 
     if time.time() - float(live.get("updated_at", 0)) > max(3 * float(live["interval"]), 5.0):
         return None
     return live  # type: ignore[no-any-return]
-

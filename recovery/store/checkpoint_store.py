@@ -10,114 +10,22 @@ Layout under the state dir:
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
-import json
-import os
-import re
-import secrets
 import shutil
-import stat
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, unquote
-
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from config.settings import Retention
-from recovery.canonical import sha256_hex
 from recovery.checkpoint import Checkpoint, CheckpointError, decode_checkpoint, encode_checkpoint
-from recovery.files import (
-    StoreWriteError,
-    atomic_write,
-    atomic_write_many,
-    ensure_private_dir,
-)
+from recovery.files import StoreWriteError, atomic_write, atomic_write_many, ensure_private_dir
 from recovery.retention import Dated, select_for_deletion
+from recovery.store.entries import CheckpointEntry, CheckpointNotFoundError, entries_in, entry_for
+from recovery.store.integrity import BadCheckpoint, check_trusted, quarantine
+from recovery.store.keys import parse_checkpoint_id, server_key, session_key, session_name_from_key
+from recovery.store.locking import store_lock
+from recovery.store.manifest import ManifestFiles, ServerManifest
 
-_ID_RE = re.compile(r"^(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]{4}$")
-
-
-class StoreBusyError(Exception):
-    """Another process holds the store lock for longer than we wait."""
-
-
-class UntrustedStoreError(Exception):
-    """A store directory or file another user could have written: never restore from it."""
-
-
-class CheckpointNotFoundError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class CheckpointEntry:
-    """A checkpoint file, known by path; its content is only trusted once loaded."""
-
-    id: str
-    path: Path
-    server_key: str
-    session_key: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class BadCheckpoint:
-    entry: CheckpointEntry
-    reason: str
-    moved_to: Path | None
-
-
-def describe_bad(bad: BadCheckpoint) -> str:
-    where = f"moved to {bad.moved_to}" if bad.moved_to else "could not be moved"
-    return f"checkpoint {bad.entry.id} refused: {bad.reason} ({where})"
-
-
-class ServerManifest(BaseModel):
-    """The sessions a server held when it was last read by a snapshot."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    socket_path: str
-    taken_at: datetime
-    sessions: tuple[str, ...]
-
-
-def new_checkpoint_id(now: datetime) -> str:
-    """Sortable by time, unique below one second: `20261123T041221.123456Z-a1b2`."""
-    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(2)}"
-
-
-def parse_checkpoint_id(checkpoint_id: str) -> datetime | None:
-    match = _ID_RE.match(checkpoint_id)
-    if not match:
-        return None
-    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
-
-
-def server_key(socket_path: str) -> str:
-    """A directory name for a server: readable socket name plus a digest of the full path."""
-    base = re.sub(r"[^A-Za-z0-9_-]", "_", Path(socket_path).name)[:40] or "server"
-    return f"{base}-{hashlib.sha256(socket_path.encode()).hexdigest()[:10]}"
-
-
-def session_key(name: str) -> str:
-    """A directory name for any session name (quotes, `/`, `..`, unicode): encoded, bounded."""
-    encoded = quote(name, safe="-_").replace(".", "%2E")
-    if len(encoded) > 96:
-        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
-        encoded = f"{encoded[:72]}~{digest}"
-    return f"s-{encoded}"
-
-
-def session_name_from_key(key: str) -> str | None:
-    """The session name a directory holds, when its key was not shortened with a digest."""
-    if not key.startswith("s-") or "~" in key:
-        return None
-    return unquote(key[2:])
+OnBad = Callable[[BadCheckpoint], None]
 
 
 class CheckpointStore:
@@ -130,33 +38,11 @@ class CheckpointStore:
         self.quarantine_dir = root / "quarantine"
         self.servers_dir = root / "servers"
         self.lock_path = root / "store.lock"
+        self.manifests = ManifestFiles(self.servers_dir)
 
-    # -- locking -------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def locked(self, timeout: float = 10.0) -> Iterator[None]:
+    def locked(self, timeout: float = 10.0) -> contextlib.AbstractContextManager[None]:
         """Hold the store's exclusive lock (one writer at a time, across processes)."""
-        ensure_private_dir(self.root)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-                        raise StoreBusyError(
-                            f"the checkpoint store {self.root} is locked by process "
-                            f"{holder or '?'}; try again"
-                        ) from None
-                    time.sleep(0.02)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            yield
-        finally:
-            os.close(fd)  # closing releases the flock
+        return store_lock(self.root, self.lock_path, timeout)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -173,7 +59,7 @@ class CheckpointStore:
         if path.exists():
             raise StoreWriteError(f"checkpoint {checkpoint.id} already exists")
         atomic_write(path, encode_checkpoint(checkpoint))
-        entry = self._entry(path)
+        entry = entry_for(path)
         assert entry is not None
         self.prune(directory, protect=checkpoint.id, now=checkpoint.created_at)
         return entry
@@ -195,7 +81,7 @@ class CheckpointStore:
             if error is not None:
                 results.append(error)
                 continue
-            entry = self._entry(path)
+            entry = entry_for(path)
             assert entry is not None
             self.prune(path.parent, protect=checkpoint.id, now=checkpoint.created_at)
             results.append(entry)
@@ -203,22 +89,10 @@ class CheckpointStore:
 
     def write_manifest(self, socket_path: str, sessions: list[str], now: datetime) -> None:
         """Record which sessions the server held. Caller holds the lock."""
-        manifest = ServerManifest(socket_path=socket_path, taken_at=now, sessions=tuple(sessions))
-        payload = manifest.model_dump(mode="json")
-        body = {"sha256": sha256_hex(payload), "payload": payload}
-        ensure_private_dir(self.servers_dir)
-        path = self.servers_dir / f"{server_key(socket_path)}.json"
-        atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1).encode() + b"\n")
+        self.manifests.write(socket_path, sessions, now)
 
     def read_manifest(self, socket_path: str) -> ServerManifest | None:
-        path = self.servers_dir / f"{server_key(socket_path)}.json"
-        try:
-            body = json.loads(path.read_bytes())
-            if sha256_hex(body["payload"]) != body["sha256"]:
-                return None
-            return ServerManifest.model_validate(body["payload"])
-        except (OSError, ValueError, KeyError, TypeError, ValidationError):
-            return None
+        return self.manifests.read(socket_path)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -226,14 +100,20 @@ class CheckpointStore:
         self, socket_path: str | None = None, session_name: str | None = None
     ) -> list[CheckpointEntry]:
         """Checkpoint files, newest first, optionally of one server and/or one session."""
+        found: list[CheckpointEntry] = []
+        for session_dir in self._session_dirs_of(socket_path, session_name):
+            found += entries_in(session_dir)
+        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+        return found
+
+    def _session_dirs_of(self, socket_path: str | None, session_name: str | None) -> Iterator[Path]:
         if not self.checkpoints_dir.is_dir():
-            return []
+            return
         servers = (
             [self.checkpoints_dir / server_key(socket_path)]
             if socket_path is not None
             else sorted(p for p in self.checkpoints_dir.iterdir() if p.is_dir())
         )
-        found: list[CheckpointEntry] = []
         for server_dir in servers:
             if not server_dir.is_dir():
                 continue
@@ -242,15 +122,7 @@ class CheckpointStore:
                 if session_name is not None
                 else [p for p in server_dir.iterdir() if p.is_dir()]
             )
-            for session_dir in sessions:
-                if not session_dir.is_dir():
-                    continue
-                for path in session_dir.glob("*.json"):
-                    entry = self._entry(path)
-                    if entry is not None:
-                        found.append(entry)
-        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-        return found
+            yield from (d for d in sessions if d.is_dir())
 
     def saved_session_names(self, socket_path: str) -> list[str]:
         """Names of the sessions with checkpoints on this server (verified lazily: only the
@@ -275,7 +147,7 @@ class CheckpointStore:
         if parse_checkpoint_id(checkpoint_id) is None:
             raise CheckpointNotFoundError(f"'{checkpoint_id}' is not a checkpoint id")
         for path in self.checkpoints_dir.glob(f"*/*/{checkpoint_id}.json"):
-            entry = self._entry(path)
+            entry = entry_for(path)
             if entry is not None:
                 return entry
         raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id}")
@@ -292,29 +164,19 @@ class CheckpointStore:
         return checkpoint
 
     def newest_verified(
-        self,
-        socket_path: str,
-        session_name: str,
-        on_bad: Callable[[BadCheckpoint], None] | None = None,
+        self, socket_path: str, session_name: str, on_bad: OnBad | None = None
     ) -> Checkpoint | None:
         """The newest checkpoint of a session that verifies; bad newer ones are quarantined."""
-        for entry in self.entries(socket_path, session_name):
-            try:
-                return self.load(entry)
-            except CheckpointError as exc:
-                bad = self.quarantine(entry, str(exc))
-                if on_bad is not None:
-                    on_bad(bad)
-        return None
+        return self._first_verified(self.entries(socket_path, session_name), on_bad)
 
     def newest_verified_in(
-        self, session_dir: Path, on_bad: Callable[[BadCheckpoint], None] | None = None
+        self, session_dir: Path, on_bad: OnBad | None = None
     ) -> Checkpoint | None:
-        entries = sorted(
-            (e for e in map(self._entry, session_dir.glob("*.json")) if e is not None),
-            key=lambda e: (e.created_at, e.id),
-            reverse=True,
-        )
+        return self._first_verified(entries_in(session_dir), on_bad)
+
+    def _first_verified(
+        self, entries: list[CheckpointEntry], on_bad: OnBad | None
+    ) -> Checkpoint | None:
         for entry in entries:
             try:
                 return self.load(entry)
@@ -328,50 +190,18 @@ class CheckpointStore:
 
     def quarantine(self, entry: CheckpointEntry, reason: str) -> BadCheckpoint:
         """Move a bad file out of the way (never deleted: a person may want to look)."""
-        target_dir = self.quarantine_dir / entry.server_key / entry.session_key
-        try:
-            ensure_private_dir(target_dir)
-            target = target_dir / entry.path.name
-            if target.exists():
-                target = target_dir / f"{entry.path.stem}-{secrets.token_hex(2)}.json"
-            os.replace(entry.path, target)
-            atomic_write(target.with_suffix(".reason"), f"{reason}\n".encode())
-        except (OSError, StoreWriteError):
-            return BadCheckpoint(entry, reason, None)
-        return BadCheckpoint(entry, reason, target)
+        return quarantine(self.quarantine_dir, entry, reason)
 
     def check_trusted(self, path: Path) -> None:
         """Refuse a file whose directories up to the state dir another user could write."""
-        uid = os.geteuid()
-        current = path
-        chain = [path]
-        while current != self.root and self.root in current.parents:
-            current = current.parent
-            chain.append(current)
-        for item in chain:
-            try:
-                info = item.lstat()
-            except FileNotFoundError:
-                continue
-            if stat.S_ISLNK(info.st_mode):
-                raise UntrustedStoreError(f"refusing {item}: it is a symbolic link")
-            if info.st_uid != uid:
-                raise UntrustedStoreError(
-                    f"refusing {item}: owned by uid {info.st_uid}, not by you (uid {uid})"
-                )
-            if info.st_mode & 0o022:
-                raise UntrustedStoreError(
-                    f"refusing {item}: writable by other users "
-                    f"(mode {stat.S_IMODE(info.st_mode):04o}); fix with chmod go-w"
-                )
+        check_trusted(self.root, path)
 
     # -- retention -----------------------------------------------------------------------
 
     def prune(self, session_dir: Path, *, protect: str | None, now: datetime) -> list[str]:
         """Apply retention to one session's directory. Caller holds the lock."""
-        entries = [e for e in map(self._entry, session_dir.glob("*.json")) if e is not None]
         doomed = select_for_deletion(
-            [Dated(e.id, e.created_at) for e in entries],
+            [Dated(e.id, e.created_at) for e in entries_in(session_dir)],
             now=now,
             keep_last=self.retention.keep_last,
             daily_days=self.retention.daily_days,
@@ -390,20 +220,8 @@ class CheckpointStore:
         for session_dir in self.session_dirs(socket_path):
             if session_dir.name in live_keys:
                 continue
-            dates = [e.created_at for e in map(self._entry, session_dir.glob("*.json")) if e]
+            dates = [e.created_at for e in entries_in(session_dir)]
             if not dates or max(dates) < horizon:
                 shutil.rmtree(session_dir, ignore_errors=True)
                 removed.append(session_dir)
         return removed
-
-    def _entry(self, path: Path) -> CheckpointEntry | None:
-        created = parse_checkpoint_id(path.stem)
-        if created is None or path.name.startswith("."):
-            return None
-        return CheckpointEntry(
-            id=path.stem,
-            path=path,
-            server_key=path.parent.parent.name,
-            session_key=path.parent.name,
-            created_at=created,
-        )

@@ -1,0 +1,144 @@
+"""The person's actions on a session — snapshot, restore, recover, forget, pause — with
+their confirmations, each run in a worker so a frozen tmux server never freezes the UI;
+also listed in the command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from guardian.view import CheckpointRow, ServiceError, SessionRow
+from tui.screens.confirm import ConfirmScreen
+from tui.service import GuardianService
+from tui.widgets.checkpoint_list import CheckpointList
+from tui.widgets.session_table import SessionTable
+
+
+class SessionActions(App[int]):
+    """The app's actions; GuardianApp adds the layout and the live updates."""
+
+    service: GuardianService
+
+    def load_selection(self) -> None:
+        """Show the selected session's details again (after an action changed them)."""
+        raise NotImplementedError
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Snapshot session", "Checkpoint the selected session now", self.action_snapshot
+        )
+        yield SystemCommand(
+            "Snapshot all", "Checkpoint every guarded session now", self.action_snapshot_all
+        )
+        yield SystemCommand(
+            "Restore from checkpoint",
+            "Rebuild the selected session from the selected checkpoint",
+            self.action_restore,
+        )
+        yield SystemCommand(
+            "Recover now", "Reset a given-up session and recover it", self.action_recover
+        )
+        yield SystemCommand(
+            "Forget session", "Stop guarding the selected session", self.action_forget
+        )
+        yield SystemCommand(
+            "Pause or resume guarding", "No recovery while paused", self.action_pause
+        )
+
+    # -- actions -------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> SessionRow | None:
+        return self.query_one(SessionTable).selected
+
+    def _need_session(self) -> SessionRow | None:
+        row = self.selected
+        if row is None:
+            self.notify("no session selected", severity="warning")
+        return row
+
+    @work(group="actions", thread=True)
+    def perform(self, label: str, call: Callable[[], str]) -> None:
+        """Every action runs off the UI thread; its result or its failure is one line."""
+        try:
+            message = call()
+        except ServiceError as exc:
+            self.call_from_thread(self.notify, f"{label} failed: {exc}", severity="error")
+        except Exception as exc:
+            self.call_from_thread(
+                self.notify, f"{label} failed: {type(exc).__name__}: {exc}", severity="error"
+            )
+        else:
+            self.call_from_thread(self.notify, message)
+        self.call_from_thread(self.load_selection)
+
+    def action_snapshot(self) -> None:
+        row = self._need_session()
+        if row is not None:
+            self.perform("snapshot", lambda: self.service.snapshot(row))
+
+    def action_snapshot_all(self) -> None:
+        self.perform("snapshot", lambda: self.service.snapshot(None))
+
+    def action_restore(self) -> None:
+        row = self._need_session()
+        checkpoint = self.query_one(CheckpointList).selected
+        if row is None:
+            return
+        if checkpoint is None:
+            self.notify("no checkpoint of this session to restore from", severity="warning")
+            return
+        if not checkpoint.verified:
+            self.notify(
+                f"checkpoint {checkpoint.id} does not verify: {checkpoint.error}", severity="error"
+            )
+            return
+        self.prepare_restore(row, checkpoint)
+
+    @work(group="actions", thread=True)
+    def prepare_restore(self, row: SessionRow, checkpoint: CheckpointRow) -> None:
+        try:
+            lines = self.service.restore_preview(row, checkpoint.id)
+        except ServiceError as exc:
+            self.call_from_thread(self.notify, f"restore failed: {exc}", severity="error")
+            return
+        title = f"Restore '{row.name}' from checkpoint {checkpoint.id}?"
+        self.call_from_thread(self._confirm_restore, title, lines, row, checkpoint.id)
+
+    def _confirm_restore(
+        self, title: str, lines: list[str], row: SessionRow, checkpoint_id: str
+    ) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.perform("restore", lambda: self.service.restore(row, checkpoint_id))
+
+        self.push_screen(ConfirmScreen(title, lines, yes="Restore"), answered)
+
+    def action_recover(self) -> None:
+        row = self._need_session()
+        if row is not None:
+            self.perform("recover", lambda: self.service.recover(row))
+
+    def action_forget(self) -> None:
+        row = self._need_session()
+        if row is None:
+            return
+        lines = [
+            f"'{row.name}' will no longer be recovered, checkpointed or restored.",
+            "Its checkpoints stay on disk; `tmux-guardian recover` guards it again.",
+        ]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.perform("forget", lambda: self.service.forget(row))
+
+        self.push_screen(ConfirmScreen(f"Forget '{row.name}'?", lines, yes="Forget"), answered)
+
+    def action_pause(self) -> None:
+        row = self._need_session()
+        if row is not None:
+            self.perform("pause", lambda: self.service.toggle_pause(row))
