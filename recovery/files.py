@@ -87,17 +87,17 @@ def atomic_write_many(items: list[tuple[Path, bytes]]) -> list[StoreWriteError |
                 os.close(fd)
     directories: set[Path] = set()
     for index, (path, _data) in enumerate(items):
-        temp = temps[index]
-        if results[index] is None and temp is not None:
+        written = temps[index]
+        if results[index] is None and written is not None:
             try:
-                os.replace(temp, path)
+                os.replace(written, path)
                 directories.add(path.parent)
                 continue
             except OSError as exc:
                 results[index] = StoreWriteError(describe_os_error(exc, path))
-        if temp is not None:
+        if written is not None:
             with contextlib.suppress(OSError):
-                temp.unlink()
+                written.unlink()
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(_fsync_dir_quietly, directories))
     return results

@@ -114,12 +114,12 @@ def _frozen(verdict: Verdict, settings: Settings) -> RecoveryPlan:
         )
     if verdict.frozen is FrozenKind.SERVER_UNRESPONSIVE:
         if settings.kill_frozen_server and pid:
-            steps = (
+            kill_and_rebuild = (
                 Step(kind=StepKind.KILL_SERVER, pid=pid),
                 Step(kind=StepKind.WAIT_GONE, pid=pid),
                 Step(kind=StepKind.REBUILD),
             )
-            return RecoveryPlan(verdict=verdict, steps=steps)
+            return RecoveryPlan(verdict=verdict, steps=kill_and_rebuild)
         message = (
             f"tmux server pid {pid} does not answer; its programs keep running. "
             f"`kill -9 {pid}` then `tmux-guardian restore` rebuilds it, or set "

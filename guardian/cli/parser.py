@@ -66,7 +66,7 @@ class _Commands:
     """Adds subcommands that all accept the global options too."""
 
     def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.common = argparse.ArgumentParser(add_help=False)
+        self.common = _Parser(add_help=False)
         _global_options(self.common, suppress=True)
         self.sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

@@ -4,10 +4,12 @@ now) and pause. Each writes the state shared with the watcher, under the store l
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from guardian.operations.engine import Engine
-from recovery.journal import Journal
+from guardian.operations.restore import RestoreReport
+from recovery.journal import Journal, JournalEntry
 from recovery.shared import SharedState, SharedStore, shared_key
 
 
@@ -20,14 +22,10 @@ def journal_person(engine: Engine, socket_path: str, name: str, action: str, out
         )
 
 
-def journal_restore(engine: Engine, report: object) -> None:
+def journal_restore(engine: Engine, report: RestoreReport) -> None:
     """Journal each session a person's restore built or failed to build, in one write."""
-    from datetime import UTC, datetime
-
-    from recovery.journal import JournalEntry
-
     entries = []
-    for item in getattr(report, "items", []):
+    for item in report.items:
         if item.status in ("restored", "failed"):
             target = next((t for t in engine.servers if t.label == item.server), None)
             outcome = ("ok: " if item.status == "restored" else "failed: ") + item.message
@@ -45,12 +43,12 @@ def journal_restore(engine: Engine, report: object) -> None:
         Journal(engine.state_dir).append_many(entries)
 
 
-def _update(engine: Engine, change) -> SharedState:  # type: ignore[no-untyped-def]
+def _update(engine: Engine, change: Callable[[SharedState], SharedState]) -> SharedState:
     shared = SharedStore(engine.state_dir)
     with engine.store.locked():
         state = change(shared.load())
         shared.save(state)
-    return state  # type: ignore[no-any-return]
+    return state
 
 
 def forget_session(engine: Engine, socket_path: str, name: str) -> None:

@@ -55,7 +55,6 @@ class Observer:
 
     def observe(self, remembered_pid: int | None, closed: list[ClosedEvent]) -> ServerProbe:
         path = self.adapter.target.socket_path
-        state, error, message = None, None, ""
         if remembered_pid is not None and process_state(remembered_pid) == "T":
             # A stopped server never answers: say so now instead of after the timeout.
             return ServerProbe(
@@ -68,18 +67,7 @@ class Observer:
                 closed=tuple(closed),
                 at=time.time(),
             )
-        try:
-            state = self._read()
-        except TmuxMissingError:
-            raise
-        except ServerNotAnsweringError as exc:
-            error, message = "not_answering", str(exc)
-        except ServerAbsentError as exc:
-            error, message = "absent", str(exc)
-        except ServerNotRunningError as exc:
-            error, message = "not_running", str(exc)
-        except TmuxError as exc:
-            error, message = "failed", str(exc)
+        state, error, message = self._read_or_why()
         pid = state.server.pid if state is not None else None
         if state is not None and (remembered_pid is None or pid == remembered_pid):
             listeners: tuple[int, ...] = (pid,) if pid else ()
@@ -90,16 +78,7 @@ class Observer:
                 if through is not None:
                     state, error, message = through[0], None, ""
                     pid = state.server.pid
-        states = {}
-        for candidate in {*listeners, remembered_pid} - {None}:
-            letter = process_state(candidate)  # type: ignore[arg-type]
-            if letter is not None:
-                states[candidate] = letter
-        foreign = None
-        if pid is not None:
-            if pid not in self._binary_checked:
-                self._binary_checked[pid] = foreign_binary(pid, self.installed)
-            foreign = self._binary_checked[pid]
+        candidates = {*listeners, *([remembered_pid] if remembered_pid is not None else [])}
         return ServerProbe(
             socket_path=path,
             state=state,
@@ -107,8 +86,40 @@ class Observer:
             message=message,
             socket_exists=os.path.exists(path),
             listeners=listeners,
-            process_state=states,  # type: ignore[arg-type]
-            foreign_binary=foreign,
+            process_state=_process_states(candidates),
+            foreign_binary=self._foreign_binary(pid),
             closed=tuple(closed),
             at=time.time(),
         )
+
+    def _read_or_why(self) -> tuple[ServerState | None, str | None, str]:
+        """The server's state, or why there is none (the classifier's error kinds)."""
+        try:
+            return self._read(), None, ""
+        except TmuxMissingError:
+            raise
+        except ServerNotAnsweringError as exc:
+            return None, "not_answering", str(exc)
+        except ServerAbsentError as exc:
+            return None, "absent", str(exc)
+        except ServerNotRunningError as exc:
+            return None, "not_running", str(exc)
+        except TmuxError as exc:
+            return None, "failed", str(exc)
+
+    def _foreign_binary(self, pid: int | None) -> str | None:
+        """Checked once per server pid: a server's binary does not change while it runs."""
+        if pid is None:
+            return None
+        if pid not in self._binary_checked:
+            self._binary_checked[pid] = foreign_binary(pid, self.installed)
+        return self._binary_checked[pid]
+
+
+def _process_states(pids: set[int]) -> dict[int, str]:
+    states = {}
+    for pid in pids:
+        letter = process_state(pid)
+        if letter is not None:
+            states[pid] = letter
+    return states

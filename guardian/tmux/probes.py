@@ -143,6 +143,7 @@ def probe_pane(pane_pid: int) -> PaneProcesses:
         return PaneProcesses(None, True, None, False)
     group = stat.tpgid if stat.tpgid > 0 else None
     interactive = is_interactive_shell(process.argv)
+    leader_stat: ProcStat | None
     if group is None or group == pane_pid:
         if interactive:
             program, is_shell, leader_stat = None, True, stat
@@ -180,8 +181,8 @@ def _only_child(pid: int, depth: int = 4) -> ProgramState | None:
         if len(children) == 1:
             child = program_state(children[0].pid)
             wrapper = child is not None and is_shell_name(child.argv)
-            if wrapper and depth > 0 and not is_interactive_shell(child.argv):  # type: ignore[union-attr]
-                return _only_child(child.pid, depth - 1) or child  # type: ignore[union-attr]
+            if child is not None and wrapper and depth > 0 and not is_interactive_shell(child.argv):
+                return _only_child(child.pid, depth - 1) or child
             return child
     return None
 

@@ -93,54 +93,46 @@ def build_server_state(
     socket_path: str, rows: list[RawPane], *, probe_processes: bool, read_at: float
 ) -> ServerState:
     """Group pane rows into sessions and windows (tmux lists them in order)."""
-    sessions: dict[str, dict[str, object]] = {}
-    windows: dict[tuple[str, str], dict[str, object]] = {}
+    panes: dict[tuple[str, str], list[PaneState]] = {}
+    firsts: dict[tuple[str, str], dict[str, str]] = {}
     server = ServerInfo(socket_path=socket_path)
     for row in rows:
         f = row.fields
         server = ServerInfo(socket_path=socket_path, pid=_int(f["pid"]), version=f["version"])
-        session = sessions.setdefault(
-            f["session_id"],
-            {
-                "session_id": f["session_id"],
-                "name": f["session_name"],
-                "created": _int(f["session_created"], 0),
-                "attached": _int(f["session_attached"], 0),
-                "windows": [],
-            },
-        )
         key = (f["session_id"], f["window_id"])
-        window = windows.get(key)
-        if window is None:
-            window = {
-                "index": _int(f["window_index"], 0),
-                "window_id": f["window_id"],
-                "name": f["window_name"],
-                "width": _int(f["window_width"], 0),
-                "height": _int(f["window_height"], 0),
-                "layout": f["window_layout"],
-                "active": f["window_active"] == "1",
-                "zoomed": f["window_zoomed_flag"] == "1",
-                "automatic_rename": f["automatic-rename"] in ("1", "on"),
-                "panes": [],
-            }
-            windows[key] = window
-            session["windows"].append(window)  # type: ignore[attr-defined]
-        window["panes"].append(_pane(f, probe_processes))  # type: ignore[attr-defined]
+        firsts.setdefault(key, f)
+        panes.setdefault(key, []).append(_pane(f, probe_processes))
+    windows: dict[str, list[WindowState]] = {}
+    sessions: dict[str, dict[str, str]] = {}
+    for key, f in firsts.items():
+        sessions.setdefault(f["session_id"], f)
+        windows.setdefault(f["session_id"], []).append(_window(f, tuple(panes[key])))
     states = tuple(
         SessionState(
-            session_id=str(s["session_id"]),
-            name=str(s["name"]),
-            created=int(s["created"]),  # type: ignore[call-overload]
-            attached=int(s["attached"]),  # type: ignore[call-overload]
-            windows=tuple(
-                WindowState(**{**w, "panes": tuple(w["panes"])})  # type: ignore[arg-type, dict-item]
-                for w in s["windows"]  # type: ignore[attr-defined]
-            ),
+            session_id=session_id,
+            name=f["session_name"],
+            created=_int(f["session_created"], 0) or 0,
+            attached=_int(f["session_attached"], 0) or 0,
+            windows=tuple(windows[session_id]),
         )
-        for s in sessions.values()
+        for session_id, f in sessions.items()
     )
     return ServerState(server=server, sessions=states, read_at=read_at)
+
+
+def _window(f: dict[str, str], panes: tuple[PaneState, ...]) -> WindowState:
+    return WindowState(
+        index=_int(f["window_index"], 0) or 0,
+        window_id=f["window_id"],
+        name=f["window_name"],
+        width=_int(f["window_width"], 0) or 0,
+        height=_int(f["window_height"], 0) or 0,
+        layout=f["window_layout"],
+        active=f["window_active"] == "1",
+        zoomed=f["window_zoomed_flag"] == "1",
+        automatic_rename=f["automatic-rename"] in ("1", "on"),
+        panes=panes,
+    )
 
 
 def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:

@@ -52,7 +52,7 @@ def read_status(engine: Engine) -> StatusReport:
                 "server": target.label,
                 "running": running,
                 "watcher_pid": None,
-                "pid": probe.state.server.pid if running else None,  # type: ignore[union-attr]
+                "pid": probe.state.server.pid if probe and probe.state else None,
                 "message": probe.message if probe is not None and not running else None,
             }
         report.servers.append(server)
@@ -75,8 +75,11 @@ def _fresh_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | 
         return None
     try:
         live = json.loads(live_state_path(engine.state_dir, target.socket_path).read_bytes())
-    except (OSError, ValueError):
+        if not isinstance(live, dict):
+            return None
+        age = time.time() - float(live.get("updated_at", 0))
+        if age > max(3 * float(live["interval"]), 5.0):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if time.time() - float(live.get("updated_at", 0)) > max(3 * float(live["interval"]), 5.0):
-        return None
-    return live  # type: ignore[no-any-return]
+    return live

@@ -1,0 +1,1 @@
+"""The widgets of the UI's main screen: sessions, panes, checkpoints, history."""
