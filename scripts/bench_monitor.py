@@ -29,9 +29,9 @@ from benchlib import VENV_BIN, BenchServer, bench_server, median_ms
 def one_poll(server: BenchServer, state: Path, runs: int) -> None:
     os.environ.update(server.env)
     from config.settings import Settings
-    from guardian.engine import Engine
-    from guardian.monitor import GuardOptions, ServerGuard
-    from guardian.targets import ServerTarget
+    from guardian.operations.engine import Engine
+    from guardian.tmux.targets import ServerTarget
+    from guardian.watch.guard import GuardOptions, ServerGuard
 
     target = ServerTarget.at_path(str(server.socket))
     engine = Engine(Settings(), state, (target,))
