@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.rules import ArgumentRule
+
 DEFAULT_ALLOWLIST: tuple[str, ...] = (
     "vi",
     "vim",
@@ -25,30 +27,34 @@ DEFAULT_ALLOWLIST: tuple[str, ...] = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number finite: `inf` or `nan` anywhere would make a timer never fire or a
+    # comparison never hold.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Retention(_Strict):
     """How many checkpoints survive pruning."""
 
-    keep_last: int = Field(50, ge=1, description="newest checkpoints kept per session")
-    daily_days: int = Field(14, ge=0, description="one checkpoint per day kept for this many days")
+    keep_last: int = Field(50, ge=1, le=10_000, description="newest checkpoints kept per session")
+    daily_days: int = Field(
+        14, ge=0, le=3650, description="one checkpoint per day kept for this many days"
+    )
 
 
 class Backoff(_Strict):
     """Delay between recovery attempts of one session: geometric, with jitter, capped."""
 
-    initial: float = Field(1.0, gt=0)
-    factor: float = Field(2.0, ge=1)
-    max: float = Field(60.0, gt=0)
+    initial: float = Field(1.0, gt=0, le=3600)
+    factor: float = Field(2.0, ge=1, le=10)
+    max: float = Field(60.0, gt=0, le=86_400)
     jitter: float = Field(0.1, ge=0, le=1)
 
 
 class Burst(_Strict):
     """At most `max` recoveries per `window` seconds per session, whatever their outcome."""
 
-    max: int = Field(5, ge=1)
-    window: float = Field(300.0, gt=0)
+    max: int = Field(5, ge=1, le=1000)
+    window: float = Field(300.0, gt=0, le=86_400)
 
 
 class Settings(_Strict):
@@ -58,33 +64,33 @@ class Settings(_Strict):
         (), description="servers to guard: a socket name (like -L) or a path (like -S)"
     )
     ignore: tuple[str, ...] = Field((), description="fnmatch patterns of session names to skip")
-    interval: float = Field(1.0, gt=0, le=3600)
-    checkpoint_interval: float = Field(30.0, ge=0)
+    interval: float = Field(1.0, ge=0.1, le=3600)
+    checkpoint_interval: float = Field(30.0, ge=0, le=86_400)
     retention: Retention = Retention()
     allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
+    rules: tuple[ArgumentRule, ...] = Field(
+        (), description="more argument rules, added to the built-in ones (`[[rules]]`)"
+    )
+    environment: tuple[str, ...] = Field(
+        ("LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "COLORTERM", "NO_COLOR"),
+        description="environment variable names that may come back with a program",
+    )
     type_unlisted_commands: bool = True
     capture_contents: bool = False
     capture_lines: int = Field(2000, ge=0, le=100_000)
     restore_on_start: bool = True
     kill_frozen_server: bool = False
-    grace_period: float = Field(10.0, ge=0)
-    freeze_grace: float = Field(2.0, ge=0, description="how long a pane may stay stopped")
+    grace_period: float = Field(10.0, ge=0, le=3600)
+    freeze_grace: float = Field(2.0, ge=0, le=3600, description="how long a pane may stay stopped")
     backoff: Backoff = Backoff()
     burst: Burst = Burst()
     notifications: bool = True
-    tmux_timeout: float = Field(2.0, gt=0, le=60)
+    tmux_timeout: float = Field(2.0, ge=0.1, le=60)
 
-    @field_validator("servers", "ignore", "allowlist")
+    @field_validator("servers", "ignore", "allowlist", "environment")
     @classmethod
     def _no_empty_strings(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
             if not item.strip():
                 raise ValueError("entries must not be empty")
         return value
-
-    def is_allowlisted(self, argv: tuple[str, ...] | list[str]) -> bool:
-        """True when the program of `argv` may be started again by itself."""
-        if not argv:
-            return False
-        program = argv[0].rsplit("/", 1)[-1]
-        return program in self.allowlist

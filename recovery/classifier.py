@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recovery.health import DisconnectKind, FrozenKind, Health, PaneIssue, Verdict
-from recovery.models import PaneState, ServerState, SessionState
+from recovery.models import PaneState, ProgramState, ServerState, SessionState
 from recovery.observations import PaneMemory, ServerMemory, ServerProbe
 
 DAMAGE_SIGNALS = frozenset(
@@ -285,6 +285,7 @@ def _classify_session(
                 is_shell=pane.is_shell,
                 argv=pane.program.argv if pane.program else None,
                 cwd=pane.cwd,
+                exe=pane.program.exe if pane.program else None,
             )
             if pane.in_mode or pane.input_off:
                 continue  # copy mode and disabled input are a person's doing, never frozen
@@ -310,6 +311,9 @@ def _judge_dead(
     if not is_damage:
         found.closable.append(pane.pane_id)
         return
+    program = None
+    if remembered is not None and remembered.argv:
+        program = ProgramState(argv=remembered.argv, pid=0, started_at=0.0, exe=remembered.exe)
     found.damaged.append(
         PaneIssue(
             pane_id=pane.pane_id,
@@ -317,6 +321,8 @@ def _judge_dead(
             pane_index=pane.index,
             reason=why,
             cwd=remembered.cwd if remembered else pane.cwd,
+            program=program,
+            is_shell=remembered.is_shell if remembered else not pane.start_command,
             lost_status=lost,
         )
     )

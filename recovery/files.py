@@ -18,7 +18,10 @@ class StoreWriteError(Exception):
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` and any missing parents as 0700 (mkdir's `parents` ignores the mode)."""
+    """Create `path` and any missing parents as 0700 (mkdir's `parents` ignores the mode).
+    A directory of ours that is a symbolic link is refused, never written through."""
+    if path.is_symlink():
+        raise OSError(errno.ELOOP, f"refusing {path}: it is a symbolic link")
     missing = []
     current = path
     while not current.exists():

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from recovery.models import ProgramState
+
 
 class Health(StrEnum):
     HEALTHY = "healthy"
@@ -43,8 +45,10 @@ class PaneIssue(BaseModel):
     pane_index: int
     reason: str
     cwd: str
-    argv: tuple[str, ...] | None = None
-    """The program to respawn; None: the pane's own start command (its shell)."""
+    program: ProgramState | None = None
+    """What ran in the pane as it died (the watcher's memory of it)."""
+    is_shell: bool = True
+    """The pane's own process was an interactive shell: respawning it brings the shell."""
     lost_status: bool = False
 
 

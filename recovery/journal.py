@@ -12,8 +12,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from recovery.files import PRIVATE_FILE, ensure_private_dir
+from recovery.reading import read_bounded
 
 MAX_BYTES = 2 * 1024 * 1024
+MAX_READ = 64 * 1024 * 1024
+"""A journal file past this was not written by us: it is not read."""
 KEEP_ROTATED = 3
 
 
@@ -47,7 +50,8 @@ class Journal:
         ensure_private_dir(self.path.parent)
         self._rotate_if_large()
         data = b"".join(e.model_dump_json(exclude_none=True).encode() + b"\n" for e in entries)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.path, flags, PRIVATE_FILE)
         try:
             os.write(fd, data)
             os.fsync(fd)
@@ -66,10 +70,11 @@ class Journal:
         entries: list[JournalEntry] = []
         for path in [*reversed(self._rotated()), self.path]:
             with contextlib.suppress(OSError):
-                for line in path.read_bytes().splitlines():
+                data, _facts = read_bounded(path, MAX_READ)
+                for line in data.splitlines():
                     try:
                         entry = JournalEntry.model_validate(json.loads(line))
-                    except (ValueError, ValidationError):
+                    except (ValueError, ValidationError, RecursionError):
                         continue
                     if session is None or entry.session == session:
                         entries.append(entry)

@@ -1,11 +1,22 @@
 """tmux layout strings: `csum,WxH,X,Y{...}` / `[...]` / `,ID` leaves. Only read, never
-built: the checksum stays tmux's own."""
+built: the checksum stays tmux's own.
+
+No layout reaches tmux unless it is one of the five names or its syntax, bounds and
+checksum verify: a malformed one makes `select-layout` segfault tmux 3.3a, and every
+session of that server dies with it (FIELD_NOTES.md)."""
 
 from __future__ import annotations
 
 import re
 
 _CELL = re.compile(r"(\d+)x(\d+),(\d+),(\d+)")
+
+
+LAYOUT_NAMES = ("even-horizontal", "even-vertical", "main-horizontal", "main-vertical", "tiled")
+MAX_CELL = 10_000
+"""tmux's own window limit (WINDOW_MAXIMUM)."""
+MAX_PANES = 1_000
+MAX_LENGTH = 100_000
 
 
 class LayoutError(ValueError):
@@ -67,9 +78,36 @@ def layout_checksum(body: str) -> str:
 
 
 def check_layout(layout: str) -> None:
-    """Raise LayoutError unless tmux would accept `layout` (checksum and shape)."""
+    """Raise LayoutError unless tmux would accept `layout` (checksum, shape, bounds)."""
+    if len(layout) > MAX_LENGTH:
+        raise LayoutError(f"{len(layout)} characters long")
     if not re.match(r"^[0-9a-f]{4},", layout):
-        raise LayoutError(f"no checksum: {layout!r}")
+        raise LayoutError("no checksum")
     if layout_checksum(layout[5:]) != layout[:4]:
-        raise LayoutError(f"checksum mismatch: {layout!r}")
-    layout_panes(layout)
+        raise LayoutError("checksum mismatch")
+    try:
+        cells = layout_panes(layout)
+    except RecursionError:
+        raise LayoutError("nested too deeply") from None
+    if len(cells) > MAX_PANES:
+        raise LayoutError(f"{len(cells)} panes")
+    width, height = layout_size(layout)
+    if not (0 < width <= MAX_CELL and 0 < height <= MAX_CELL):
+        raise LayoutError(f"a window of {width}x{height}")
+    for left, top, cell_width, cell_height in cells:
+        if cell_width <= 0 or cell_height <= 0 or left + cell_width > width + 1:
+            raise LayoutError("a pane outside its window")
+        if top + cell_height > height + 1:
+            raise LayoutError("a pane outside its window")
+
+
+def safe_layout(layout: str) -> tuple[str, str | None]:
+    """The layout to give tmux, and a warning when `layout` had to be replaced by tiled."""
+    if layout in LAYOUT_NAMES:
+        return layout, None
+    try:
+        check_layout(layout)
+    except LayoutError as exc:
+        shown = layout if len(layout) <= 60 else layout[:57] + "..."
+        return "tiled", f"layout {shown!r} is not one tmux accepts ({exc}): tiled instead"
+    return layout, None

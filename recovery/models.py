@@ -6,6 +6,8 @@ restore, so nothing is matched on them across servers.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -19,10 +21,21 @@ class ProgramState(_Frozen):
     argv: tuple[str, ...]
     pid: int
     started_at: float
+    exe: str | None = None
+    """Real path of the executable that ran (`/proc/PID/exe`): argv is only a claim (a
+    program may rename itself with `exec -a`); this is what actually ran."""
 
     @property
     def name(self) -> str:
         return self.argv[0].rsplit("/", 1)[-1].lstrip("-") if self.argv else ""
+
+
+class PaneChoice(_Frozen):
+    """How a person chose this pane comes back, made after seeing the exact command."""
+
+    mode: Literal["run", "hold", "shell"]
+    command: str
+    """The command line the choice was made for: a different command is not chosen."""
 
 
 class PaneState(_Frozen):
@@ -60,6 +73,10 @@ class PaneState(_Frozen):
     """The foreground program sleeps inside write() on the tty (XOFF, or a slow reader)."""
     written_bytes: int | None = None
     """Bytes the blocked writer has written so far: unchanged across polls = XOFF."""
+    typed_commands: tuple[str, ...] = ()
+    """Shell text from an import (tmuxp `shell_command`, a resurrect command line), kept as
+    written: never split into argv and joined again."""
+    choice: PaneChoice | None = None
 
     @property
     def geometry(self) -> tuple[int, int, int, int]:

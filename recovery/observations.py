@@ -48,6 +48,7 @@ class PaneMemory(BaseModel):
     is_shell: bool
     argv: tuple[str, ...] | None
     cwd: str
+    exe: str | None = None
 
 
 class ServerMemory(BaseModel):

@@ -1,24 +1,32 @@
 """Restore as a plan: what to create for a checkpoint, decided without touching tmux.
 
-How a pane's program comes back (DESIGN.md, "Restore"):
-- an idle shell comes back as a shell in the same directory;
-- a program started from a shell comes back inside a shell: run again when allowlisted
-  (exact argv, shell-quoted), else typed at the prompt but not run (or left out);
-- a program that was the pane's own command comes back as the pane's command when
-  allowlisted (exact argv), else as a shell with the command typed;
-- a program still running from before (same pid and start time) is never started twice.
+How a pane's program comes back is the one rule's to say (`recovery.may_run`); here it
+becomes how the pane is started:
+- nothing recorded: a shell in the same directory;
+- may run, started from a shell: a shell, then the command line typed and entered;
+- may run, the pane's own command: the pane's command, exact argv;
+- held: a shell with the command typed at the prompt, not run;
+- refused (control characters): a shell, the command not typed, the reason said;
+- still running from before (a survivor of a crash): never started twice.
+
+Layouts, sizes and names from any source are made safe for tmux here too.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from config.settings import Settings
 from recovery.checkpoint import Checkpoint
+from recovery.contents import replayable
+from recovery.layout import MAX_CELL, safe_layout
+from recovery.may_run import Decision, Executable, LaunchMode, Resolver, Trust, decide
+from recovery.may_run.text import typing_refusal, visible
 from recovery.models import PaneState, ProgramState, WindowState
 
 
@@ -39,19 +47,22 @@ class PaneLaunch(BaseModel):
     command: tuple[str, ...] | None = None
     """Exact argv of the pane's own command; None starts the default shell."""
     keys: str | None = None
-    """Text typed at the shell prompt."""
+    """Text typed at the shell prompt (never holding a control character)."""
     press_enter: bool = False
+    reason: str = ""
+    """Why it comes back this way (held, refused), said in the output."""
 
     def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
         if self.kind is LaunchKind.COMMAND and self.command:
-            return f"runs {shlex.join(self.command)}"
+            return visible(f"runs {shlex.join(self.command)}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
-            return f"shell, then runs {self.keys}"
+            return visible(f"shell, then runs {self.keys}{why}")
         if self.kind is LaunchKind.TYPED:
-            return f"shell, with '{self.keys}' typed (not run)"
+            return visible(f"shell, with '{self.keys}' typed, held: Enter runs it{why}")
         if self.kind is LaunchKind.SURVIVOR:
-            return f"shell ({self.keys} still runs from before: not started twice)"
-        return "shell"
+            return visible(f"shell ({self.keys} still runs from before: not started twice)")
+        return visible(f"shell{why}")
 
 
 class PanePlan(BaseModel):
@@ -88,60 +99,102 @@ class SessionPlan(BaseModel):
     name: str
     checkpoint_id: str
     windows: tuple[WindowPlan, ...]
+    trust: Trust = Trust.OWN
+    warnings: tuple[str, ...] = ()
 
     @property
     def pane_count(self) -> int:
         return sum(len(w.panes) for w in self.windows)
 
     def describe(self) -> list[str]:
+        whose = "" if self.trust is Trust.OWN else f" ({self.trust.value}: commands held)"
         lines = [
-            f"session '{self.name}' from checkpoint {self.checkpoint_id}: "
-            f"{len(self.windows)} windows, {self.pane_count} panes"
+            visible(
+                f"session '{self.name}' from checkpoint {self.checkpoint_id}{whose}: "
+                f"{len(self.windows)} windows, {self.pane_count} panes"
+            )
         ]
         for w in self.windows:
             flags = "".join(f for f, on in ((" active", w.active), (" zoomed", w.zoomed)) if on)
-            lines.append(f"  window {w.index} '{w.name}' {w.width}x{w.height}{flags}")
+            lines.append(visible(f"  window {w.index} '{w.name}' {w.width}x{w.height}{flags}"))
             for p in w.panes:
-                lines.append(f"    pane {p.index} in {p.cwd}: {p.launch.describe()}")
+                lines.append(visible(f"    pane {p.index} in {p.cwd}: ") + p.launch.describe())
+        lines += [f"  warning: {visible(warning)}" for warning in self.warnings]
         return lines
 
 
-def plan_launch(
-    pane: PaneState, settings: Settings, still_running: Callable[[ProgramState], bool]
-) -> PaneLaunch:
-    """Decide how a pane's program comes back."""
-    program = pane.program
+@dataclass
+class PlanContext:
+    """What planning needs besides the checkpoint; the I/O behind `resolve` and
+    `still_running` is the adapter's."""
+
+    settings: Settings
+    trust: Trust
+    resolve: Resolver = field(default=lambda _argv0: Executable())
+    still_running: Callable[[ProgramState], bool] = field(default=lambda _program: False)
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_launch(pane: PaneState, context: PlanContext) -> PaneLaunch:
+    """How a pane's recorded command comes back (the one rule decides)."""
     if pane.dead:
-        typed = pane.start_command.strip()
-        if typed and settings.type_unlisted_commands:
-            return PaneLaunch(kind=LaunchKind.TYPED, keys=typed)
+        return _dead_pane_launch(pane)
+    program = pane.program
+    if program is not None and program.pid and context.still_running(program):
+        return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=shlex.join(program.argv))
+    decision = decide(pane, context.trust, context.settings, context.resolve)
+    if decision is None:
         return PaneLaunch(kind=LaunchKind.SHELL)
-    if program is None or not program.argv:
-        return PaneLaunch(kind=LaunchKind.SHELL)
-    line = shlex.join(program.argv)
-    if still_running(program):
-        return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=line)
-    if settings.is_allowlisted(program.argv):
-        if pane.is_shell:
-            return PaneLaunch(kind=LaunchKind.RUN_IN_SHELL, keys=line, press_enter=True)
-        return PaneLaunch(kind=LaunchKind.COMMAND, command=program.argv)
-    if settings.type_unlisted_commands:
-        return PaneLaunch(kind=LaunchKind.TYPED, keys=line)
-    return PaneLaunch(kind=LaunchKind.SHELL)
+    return _launch_of(decision, pane)
 
 
-def _window_plan(
-    window: WindowState,
-    checkpoint: Checkpoint,
-    settings: Settings,
-    still_running: Callable[[ProgramState], bool],
-) -> WindowPlan:
+def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
+    if decision.mode is LaunchMode.RUN:
+        if decision.argv is not None and not pane.is_shell:
+            return PaneLaunch(kind=LaunchKind.COMMAND, command=decision.argv)
+        return PaneLaunch(kind=LaunchKind.RUN_IN_SHELL, keys=decision.text, press_enter=True)
+    if decision.mode is LaunchMode.HOLD:
+        return PaneLaunch(kind=LaunchKind.TYPED, keys=decision.text, reason=decision.reason)
+    shown = f": {decision.text}" if decision.text else ""
+    return PaneLaunch(kind=LaunchKind.SHELL, reason=f"{decision.reason}{shown}")
+
+
+def _dead_pane_launch(pane: PaneState) -> PaneLaunch:
+    """A pane that had died when the checkpoint was taken: its start command, quoted from
+    its argv, comes back held (a person decides whether it runs again)."""
+    try:
+        argv = shlex.split(pane.start_command)
+    except ValueError:
+        argv = []
+    if not argv:
+        return PaneLaunch(kind=LaunchKind.SHELL, reason="the pane had died")
+    line = shlex.join(argv)
+    refusal = typing_refusal(line)
+    if refusal is not None:
+        return PaneLaunch(kind=LaunchKind.SHELL, reason=f"refused: the command {refusal}")
+    return PaneLaunch(kind=LaunchKind.TYPED, keys=line, reason="the pane had died")
+
+
+def _text(value: str, trust: Trust) -> str:
+    """A name or title as given; from someone else's file, without control characters."""
+    return value if trust is Trust.OWN else "".join("?" if visible(c) != c else c for c in value)
+
+
+def _size(value: int, default: int) -> int:
+    return value if 0 < value <= MAX_CELL else default
+
+
+def _window_plan(window: WindowState, checkpoint: Checkpoint, context: PlanContext) -> WindowPlan:
+    layout, warning = safe_layout(window.layout)
+    if warning is not None:
+        context.warnings.append(f"window {window.index}: {warning}")
+    trust = context.trust
     return WindowPlan(
         index=window.index,
-        name=window.name,
-        width=window.width,
-        height=window.height,
-        layout=window.layout,
+        name=_text(window.name, trust),
+        width=_size(window.width, 200),
+        height=_size(window.height, 50),
+        layout=layout,
         active=window.active,
         zoomed=window.zoomed,
         automatic_rename=window.automatic_rename,
@@ -149,32 +202,38 @@ def _window_plan(
             PanePlan(
                 index=pane.index,
                 cwd=pane.cwd,
-                title=pane.title,
+                title=_text(pane.title, trust),
                 active=pane.active,
                 geometry=pane.geometry,
-                launch=plan_launch(pane, settings, still_running),
-                contents=checkpoint.pane_contents(window.index, pane.index)
-                if settings.capture_contents
-                else None,
+                launch=plan_launch(pane, context),
+                contents=_contents(checkpoint, window.index, pane.index, context),
             )
             for pane in sorted(window.panes, key=lambda p: p.index)
         ),
     )
 
 
+def _contents(
+    checkpoint: Checkpoint, window_index: int, pane_index: int, context: PlanContext
+) -> str | None:
+    if not context.settings.capture_contents:
+        return None
+    text = checkpoint.pane_contents(window_index, pane_index)
+    return replayable(text) if text else None
+
+
 def plan_session(
-    checkpoint: Checkpoint,
-    settings: Settings,
-    *,
-    name: str | None = None,
-    still_running: Callable[[ProgramState], bool] = lambda _program: False,
+    checkpoint: Checkpoint, context: PlanContext, *, name: str | None = None
 ) -> SessionPlan:
     """The plan that rebuilds `checkpoint`'s session (under `name` if given)."""
     windows = sorted(checkpoint.session.windows, key=lambda w: w.index)
     if not windows or any(not w.panes for w in windows):
         raise ValueError(f"checkpoint {checkpoint.id} holds a window without panes")
+    planned = tuple(_window_plan(w, checkpoint, context) for w in windows)
     return SessionPlan(
         name=name if name is not None else checkpoint.session.name,
         checkpoint_id=checkpoint.id,
-        windows=tuple(_window_plan(w, checkpoint, settings, still_running) for w in windows),
+        windows=planned,
+        trust=context.trust,
+        warnings=tuple(context.warnings),
     )

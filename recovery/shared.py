@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recovery.files import atomic_write, ensure_private_dir
+from recovery.reading import read_bounded
 
 
 class GivenUp(BaseModel):
@@ -43,14 +44,15 @@ class SharedStore:
     def load(self) -> SharedState:
         """Cheap when unchanged: re-read only when the file's mtime moved."""
         try:
-            mtime = self.path.stat().st_mtime_ns
+            mtime = self.path.lstat().st_mtime_ns
         except FileNotFoundError:
             return SharedState()
         if self._cache is not None and self._cache[0] == mtime:
             return self._cache[1]
         try:
-            state = SharedState.model_validate(json.loads(self.path.read_bytes()))
-        except (OSError, ValueError, ValidationError):
+            data, _facts = read_bounded(self.path, 16 * 1024 * 1024)
+            state = SharedState.model_validate(json.loads(data))
+        except (OSError, ValueError, ValidationError, RecursionError):
             state = SharedState()  # unreadable: guard everything rather than nothing
         self._cache = (mtime, state)
         return state

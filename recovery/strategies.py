@@ -5,6 +5,7 @@ Pure. The executor in guardian/ performs the steps and verifies each by a fresh 
 
 from __future__ import annotations
 
+import shlex
 import signal
 from enum import StrEnum
 from pathlib import PurePath
@@ -12,7 +13,9 @@ from pathlib import PurePath
 from pydantic import BaseModel, ConfigDict
 
 from config.settings import Settings
-from recovery.health import DisconnectKind, FrozenKind, Health, Verdict
+from recovery.health import DisconnectKind, FrozenKind, Health, PaneIssue, Verdict
+from recovery.may_run import Executable, LaunchMode, Recorded, Resolver, Trust, decide
+from recovery.may_run.text import visible
 
 
 class StepKind(StrEnum):
@@ -39,6 +42,8 @@ class Step(BaseModel):
     keys: str | None = None
     path: str | None = None
     cwd: str | None = None
+    argv: tuple[str, ...] | None = None
+    """respawn-pane: the exact argv the rule allowed (None: the pane's own shell)."""
     message: str | None = None
 
     def describe(self) -> str:
@@ -52,7 +57,8 @@ class Step(BaseModel):
             case StepKind.MAKE_SOCKET_DIR:
                 return f"create {self.path} (mode 0700)"
             case StepKind.RESPAWN_PANE:
-                return f"respawn pane {self.pane_id} in {self.cwd}"
+                what = shlex.join(self.argv) if self.argv else "its shell"
+                return visible(f"respawn pane {self.pane_id} with {what} in {self.cwd}")
             case StepKind.KILL_PANE:
                 return f"close dead pane {self.pane_id}"
             case StepKind.WAIT_GONE:
@@ -85,8 +91,11 @@ class RecoveryPlan(BaseModel):
         return "; ".join(step.describe() for step in self.steps)
 
 
-def plan_recovery(verdict: Verdict, settings: Settings) -> RecoveryPlan | None:
-    """The repair for one failing session, or None when there is nothing to repair."""
+def plan_recovery(
+    verdict: Verdict, settings: Settings, resolve: Resolver | None = None
+) -> RecoveryPlan | None:
+    """The repair for one failing session, or None when there is nothing to repair.
+    `resolve` finds executables for the rule on what may run (a dead pane's program)."""
     pid = verdict.server_pid
     match verdict.health:
         case Health.CRASHED:
@@ -95,7 +104,7 @@ def plan_recovery(verdict: Verdict, settings: Settings) -> RecoveryPlan | None:
         case Health.FROZEN:
             return _frozen(verdict, settings)
         case Health.CORRUPTED:
-            return _corrupted(verdict)
+            return _corrupted(verdict, settings, resolve or (lambda _argv0: Executable()))
         case Health.DISCONNECTED:
             return _disconnected(verdict)
     return None
@@ -138,17 +147,47 @@ def _frozen(verdict: Verdict, settings: Settings) -> RecoveryPlan:
     return RecoveryPlan(verdict=verdict, steps=tuple(steps))
 
 
-def _corrupted(verdict: Verdict) -> RecoveryPlan:
+def _corrupted(verdict: Verdict, settings: Settings, resolve: Resolver) -> RecoveryPlan:
     if any(pane.lost_status for pane in verdict.damaged_panes) and verdict.server_pid:
         # Debian's tmux can miss a pane's exit: make it reap the child, then judge again.
-        step = Step(kind=StepKind.SIGNAL, pid=verdict.server_pid, signal=signal.SIGCHLD)
-        return RecoveryPlan(verdict=verdict, steps=(step,), counts=False)
-    steps = [Step(kind=StepKind.CHECKPOINT)]
-    steps += [
-        Step(kind=StepKind.RESPAWN_PANE, pane_id=pane.pane_id, cwd=pane.cwd)
-        for pane in verdict.damaged_panes
-    ]
-    return RecoveryPlan(verdict=verdict, steps=tuple(steps))
+        reap = Step(kind=StepKind.SIGNAL, pid=verdict.server_pid, signal=signal.SIGCHLD)
+        return RecoveryPlan(verdict=verdict, steps=(reap,), counts=False)
+    respawns: list[Step] = []
+    held: list[str] = []
+    for pane in verdict.damaged_panes:
+        respawn, why = _respawn(pane, settings, resolve)
+        if respawn is not None:
+            respawns.append(respawn)
+        else:
+            held.append(why)
+    if not respawns:
+        message = "; ".join(held)
+        return RecoveryPlan(
+            verdict=verdict, steps=(Step(kind=StepKind.NOTIFY, message=message),), counts=False
+        )
+    notes = [Step(kind=StepKind.NOTIFY, message=why) for why in held]
+    return RecoveryPlan(verdict=verdict, steps=(Step(kind=StepKind.CHECKPOINT), *respawns, *notes))
+
+
+def _respawn(pane: PaneIssue, settings: Settings, resolve: Resolver) -> tuple[Step | None, str]:
+    """The respawn the rule allows for a dead pane, or why it stays dead. The pane's own
+    shell always comes back; a program as its own command only if it may run again, and
+    then exactly the argv that was judged (never tmux's whole start command)."""
+    if pane.is_shell or pane.program is None:
+        return Step(kind=StepKind.RESPAWN_PANE, pane_id=pane.pane_id, cwd=pane.cwd), ""
+    decision = decide(Recorded(pane.program), Trust.OWN, settings, resolve)
+    if decision is not None and decision.mode is LaunchMode.RUN and decision.argv:
+        step = Step(
+            kind=StepKind.RESPAWN_PANE, pane_id=pane.pane_id, cwd=pane.cwd, argv=decision.argv
+        )
+        return step, ""
+    reason = decision.reason if decision is not None else "nothing to start"
+    where = f"pane {pane.window_index}.{pane.pane_index}"
+    why = (
+        f"{where} ({visible(shlex.join(pane.program.argv))}) {pane.reason}; not started "
+        f"again: {reason}. `tmux respawn-pane -k -t {pane.pane_id}` starts it"
+    )
+    return None, why
 
 
 def _disconnected(verdict: Verdict) -> RecoveryPlan:

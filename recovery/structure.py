@@ -26,6 +26,9 @@ def structure_key(session: SessionState) -> str:
                     "active": p.active,
                     "shell": p.is_shell,
                     "program": list(p.program.argv) if p.program else None,
+                    "exe": p.program.exe if p.program else None,
+                    "typed": list(p.typed_commands),
+                    "choice": p.choice.model_dump() if p.choice else None,
                 }
                 for p in w.panes
             ],

@@ -40,6 +40,9 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TMUX_PANE", raising=False)
     monkeypatch.delenv("TMUX_GUARDIAN_TMUX", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    # The signing key's one fixed path is in the real home (from the password database):
+    # tests move it, or they would write into ~.
+    monkeypatch.setenv("TMUX_GUARDIAN_KEY_DIR", str(tmp_path / "key"))
     monkeypatch.setenv("TZ", "UTC")  # the UI shows local times: snapshots must not vary
     time.tzset()
     return tmp_path

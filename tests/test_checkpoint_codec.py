@@ -13,7 +13,7 @@ from tests.factories import checkpoint, session
 
 def test_round_trip_is_exact() -> None:
     original = checkpoint(session("wörk 'x' $(id)", panes=3, program=("vim", "a b.txt")))
-    assert decode_checkpoint(encode_checkpoint(original)) == original
+    assert decode_checkpoint(encode_checkpoint(original)).checkpoint == original
 
 
 def test_every_flipped_byte_in_the_payload_is_refused() -> None:
@@ -30,7 +30,7 @@ def test_every_flipped_byte_in_the_payload_is_refused() -> None:
             continue
         # A flip that still verifies must decode to the very same checkpoint (e.g. JSON
         # whitespace, or the case of an escape character): nothing altered gets through.
-        assert result == decode_checkpoint(data)
+        assert result.checkpoint == decode_checkpoint(data).checkpoint
     assert refused > (len(data) - start) * 0.9
 
 
@@ -58,10 +58,10 @@ def test_edited_command_is_refused() -> None:
 
 def test_resigned_file_with_other_schema_version_is_refused() -> None:
     envelope = json.loads(encode_checkpoint(checkpoint()))
-    envelope["schema_version"] = 2
-    envelope["payload"]["schema_version"] = 2
+    envelope["schema_version"] = 3
+    envelope["payload"]["schema_version"] = 3
     envelope["sha256"] = sha256_hex(envelope["payload"])
-    with pytest.raises(CheckpointError, match="schema version"):
+    with pytest.raises(CheckpointError, match="schema 3"):
         decode_checkpoint(json.dumps(envelope).encode())
 
 

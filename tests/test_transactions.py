@@ -23,6 +23,10 @@ def resign(path: Path, edit) -> None:  # type: ignore[no-untyped-def]
     path.write_text(json.dumps(envelope))
 
 
+def _flip(data: bytes, position: int) -> bytes:
+    return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
+
+
 def store_files(root: Path) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in sorted(root.rglob("*.json"))}
 
@@ -41,16 +45,18 @@ def test_failed_session_is_removed_and_others_restored(
         json.loads(guardian("checkpoints", "broken", "--json").out)["checkpoints"][0]["path"]
     )
 
-    def bad_layout(payload: dict) -> None:  # type: ignore[type-arg]
-        payload["session"]["windows"][1]["layout"] = "ffff,120x40,0,0{60x40,0,0,1,59x40,61,0,2}"
+    def no_room(payload: dict) -> None:  # type: ignore[type-arg]
+        # A window of 1x1 has no room for a second pane: tmux refuses the split. (A layout
+        # tmux would refuse never reaches it any more: it is replaced by tiled.)
+        payload["session"]["windows"][0].update(width=1, height=1)
 
-    resign(path, bad_layout)
+    resign(path, no_room)
     t.crash()
     before = store_files(hermetic_env / "state")
 
     result = guardian("-S", sock, "restore")
     assert result.code == 1
-    assert "failed    broken" in result.err and "invalid layout" in result.err
+    assert "failed    broken" in result.err and "no space for new pane" in result.err
     assert "restored 2, skipped 0, failed 1" in result.out
     state = read(t)
     assert sorted(s.name for s in state.sessions) == ["alpha", "gamma"]  # nothing half-built
@@ -64,9 +70,12 @@ def test_failure_in_the_first_phase_keeps_going(guardian, tmux_server: PrivateSe
     sock = str(t.socket)
     for name in ("one", "two"):
         t.cmd("new-session", "-d", "-s", name)
+    t.cmd("split-window", "-t", "one")
     assert guardian("-S", sock, "snapshot").code == 0
     path = Path(json.loads(guardian("checkpoints", "one", "--json").out)["checkpoints"][0]["path"])
-    resign(path, lambda p: p["session"]["windows"][0].update(width=0, height=0))  # tmux refuses
+    # 1x1: tmux makes the session, then refuses its second pane (sizes of 0 are now
+    # replaced by a default before tmux sees them)
+    resign(path, lambda p: p["session"]["windows"][0].update(width=1, height=1))
     t.crash()
     result = guardian("-S", sock, "restore")
     assert result.code == 1 and "failed    one" in result.err
@@ -76,10 +85,10 @@ def test_failure_in_the_first_phase_keeps_going(guardian, tmux_server: PrivateSe
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (lambda b: b[:200] + bytes([b[200] ^ 0x01]) + b[201:], "checksum mismatch"),
+        (lambda b: _flip(b, b.index(b'"payload"') + 60), "checksum mismatch"),
         (lambda b: b[: len(b) // 3], "not valid JSON"),
         (lambda b: b.replace(b'"sh"', b'"rm"') if b'"sh"' in b else b + b"x", ""),
-        (lambda b: b.replace(b'"schema_version":1', b'"schema_version":7'), "schema version"),
+        (lambda b: b.replace(b'"schema_version":2', b'"schema_version":0'), "schema version"),
         (lambda b: b"", "empty file"),
     ],
     ids=["flipped", "truncated", "edited", "schema", "empty"],

@@ -17,8 +17,13 @@ from guardian.operations.migrate import (
     default_resurrect_file,
     export_session,
     import_file,
+    imported_commands,
 )
+from recovery.checkpoint import Checkpoint
 from recovery.files import StoreWriteError, atomic_write
+from recovery.importers.common import MAX_FILE_BYTES
+from recovery.may_run.text import visible
+from recovery.reading import read_bounded
 from recovery.store import describe_bad
 
 
@@ -28,29 +33,52 @@ def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         raise UsageError("import tmuxp needs the workspace FILE")
     path = Path(args.file).expanduser() if args.file else default_resurrect_file()
     try:
-        text = path.read_text(encoding="utf-8")
+        data, _facts = read_bounded(path, MAX_FILE_BYTES, follow=True)
+        text = data.decode("utf-8")
     except FileNotFoundError:
-        err(f"{path}: no such file")
+        err(f"{visible(str(path))}: no such file")
         return 1
-    except (OSError, UnicodeDecodeError) as exc:
-        err(f"{path}: cannot read ({exc})")
+    except UnicodeDecodeError:
+        err(f"{visible(str(path))}: not UTF-8 text")
+        return 1
+    except OSError as exc:
+        err(f"{visible(str(path))}: cannot read ({exc.strerror or exc})")
         return 1
     try:
-        checkpoints = import_file(engine, target, args.kind, text)
+        checkpoints = import_file(engine, target, args.kind, text, vouched=args.trust_commands)
     except ImportError_ as exc:
-        err(f"{path}: {exc}; nothing imported")
+        err(f"{visible(str(path))}: {visible(str(exc))}; nothing imported")
         return 1
     except StoreWriteError as exc:
         err(f"{exc}; nothing imported")
         return 1
     for checkpoint in checkpoints:
-        print(
-            f"imported '{checkpoint.session.name}' ({len(checkpoint.session.windows)} windows, "
-            f"{checkpoint.session.pane_count} panes) -> {checkpoint.id}"
-        )
+        _print_imported(checkpoint, vouched=args.trust_commands)
     names = " ".join(shlex.quote(c.session.name) for c in checkpoints)
-    print(f"restore with: tmux-guardian restore {names}")
+    print(visible(f"restore with: tmux-guardian restore {names}"))
     return 0
+
+
+def _print_imported(checkpoint: Checkpoint, *, vouched: bool) -> None:
+    session = checkpoint.session
+    print(
+        visible(
+            f"imported '{session.name}' ({len(session.windows)} windows, "
+            f"{session.pane_count} panes) -> {checkpoint.id}"
+        )
+    )
+    commands = imported_commands(checkpoint)
+    if not commands:
+        return
+    if vouched:
+        print("  commands you vouched for (they run when you restore it):")
+    else:
+        print(
+            "  commands read, held at the prompt when restored (not run); "
+            "import again with --trust-commands to run them:"
+        )
+    for line in commands:
+        print(f"    {line}")
 
 
 def cmd_export(engine: Engine, args: argparse.Namespace, **_: Any) -> int:

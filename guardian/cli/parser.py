@@ -160,6 +160,11 @@ def _living_commands(commands: _Commands) -> None:
         metavar="FILE",
         help="resurrect: default its `last` save; tmuxp: the workspace file",
     )
+    imp.add_argument(
+        "--trust-commands",
+        action="store_true",
+        help="vouch for the file's commands: they run when you restore it (read them first)",
+    )
     exp = commands.add("export", "write a session's newest checkpoint as a tmuxp workspace")
     exp.add_argument("kind", choices=["tmuxp"])
     exp.add_argument("session", metavar="SESSION")

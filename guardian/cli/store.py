@@ -9,7 +9,9 @@ from typing import Any
 
 from guardian.cli.output import age, emit_json, err
 from guardian.operations.engine import Engine
-from recovery.checkpoint import CheckpointError
+from recovery.checkpoint import CheckpointError, NewerCheckpointError
+from recovery.may_run import Trust
+from recovery.may_run.text import visible
 from recovery.store import CheckpointEntry, session_key
 
 
@@ -40,13 +42,15 @@ def cmd_checkpoints(engine: Engine, args: argparse.Namespace, *, explicit_server
             "path": str(entry.path),
         }
         try:
-            checkpoint = store.load(entry)
+            found = store.load_verified(entry)
         except CheckpointError as exc:
             row["error"] = str(exc)
         else:
+            checkpoint = found.checkpoint
             row.update(
                 session=checkpoint.session.name,
                 verified=True,
+                trust=found.trust.value,
                 server=checkpoint.server.socket_path,
                 windows=len(checkpoint.session.windows),
                 panes=checkpoint.session.pane_count,
@@ -62,33 +66,41 @@ def cmd_checkpoints(engine: Engine, args: argparse.Namespace, *, explicit_server
     for row in rows:
         when = age(datetime.fromisoformat(row["created_at"]))
         if row["verified"]:
-            print(f"{row['id']}  {row['session']}  {row['windows']}w/{row['panes']}p  {when}")
+            whose = "" if row["trust"] == "own" else f"  ({row['trust']}: commands held)"
+            line = f"{row['id']}  {row['session']}  {row['windows']}w/{row['panes']}p  {when}"
+            print(visible(line + whose))
         else:
-            print(f"{row['id']}  BAD ({row['error']})  {when}")
+            print(visible(f"{row['id']}  BAD ({row['error']})  {when}"))
     return 0
 
 
 def cmd_verify(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
+    """Check every checksum and signature; damaged files go to quarantine, files of a
+    newer schema are named and left alone, foreign ones are counted (their commands are
+    held on restore). Exit 1 when any file cannot be used as it is."""
     store = engine.store
     entries = _listed_entries(engine, explicit_server, None)
-    bad = []
+    bad: list[dict[str, Any]] = []
+    foreign = 0
     for entry in entries:
         try:
-            store.load(entry)
+            found = store.load_verified(entry)
+        except NewerCheckpointError as exc:
+            bad.append({"id": entry.id, "path": str(entry.path), "reason": str(exc)})
+            continue
         except CheckpointError as exc:
-            moved = store.quarantine(entry, str(exc))
-            bad.append(
-                {
-                    "id": entry.id,
-                    "path": str(entry.path),
-                    "reason": str(exc),
-                    "moved_to": str(moved.moved_to) if moved.moved_to else None,
-                }
-            )
+            moved = store.quarantine(entry, str(exc)).moved_to
+            reason = {"reason": str(exc), "moved_to": str(moved) if moved else None}
+            bad.append({"id": entry.id, "path": str(entry.path), **reason})
+            continue
+        foreign += found.trust is not Trust.OWN
+    ok = len(entries) - len(bad)
     if args.json:
-        emit_json({"checked": len(entries), "ok": len(entries) - len(bad), "bad": bad})
+        emit_json({"checked": len(entries), "ok": ok, "foreign": foreign, "bad": bad})
     else:
         for item in bad:
-            err(f"BAD {item['path']}: {item['reason']} (moved to {item['moved_to']})")
-        print(f"{len(entries)} checked, {len(entries) - len(bad)} ok, {len(bad)} bad")
+            where = f" (moved to {item['moved_to']})" if item.get("moved_to") else ""
+            err(visible(f"BAD {item['path']}: {item['reason']}{where}"))
+        held = f", {foreign} not yours (commands held)" if foreign else ""
+        print(f"{len(entries)} checked, {ok} ok{held}, {len(bad)} bad")
     return 1 if bad else 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -10,7 +10,13 @@ from config.settings import Settings
 from guardian.errors import UsageError
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.targets import ServerTarget
+from recovery.signing import KeyRing
+from recovery.state_dir import check_state_dir
 from recovery.store import CheckpointStore
+
+# A unix socket path is at most 108 bytes with its terminating NUL (sun_path): tmux cannot
+# listen on a longer one, and a guardian given one would watch nothing.
+MAX_SOCKET_PATH = 107
 
 
 @dataclass(frozen=True)
@@ -18,10 +24,22 @@ class Engine:
     settings: Settings
     state_dir: Path
     servers: tuple[ServerTarget, ...]
+    keys: KeyRing = field(default_factory=KeyRing, compare=False)
+    read_only: bool = False
+    """A dry run: nothing on disk changes (bad checkpoints are reported, not moved)."""
 
     @property
     def store(self) -> CheckpointStore:
-        return CheckpointStore(self.state_dir, self.settings.retention)
+        return CheckpointStore(
+            self.state_dir, self.settings.retention, self.keys, read_only=self.read_only
+        )
+
+    def dry_run(self) -> Engine:
+        return replace(self, read_only=True)
+
+    def check_state_dir(self) -> None:
+        """The state dir is the person's own (raises UntrustedStoreError otherwise)."""
+        check_state_dir(self.state_dir)
 
     @property
     def scratch_dir(self) -> Path:
@@ -55,5 +73,11 @@ def resolve_servers(
         targets = [ServerTarget.default()]
     unique: dict[str, ServerTarget] = {}
     for target in targets:
+        size = len(target.socket_path.encode("utf-8", "surrogateescape"))
+        if size > MAX_SOCKET_PATH:
+            raise UsageError(
+                f"socket path {target.socket_path!r} is {size} bytes; "
+                f"a unix socket path holds at most {MAX_SOCKET_PATH}"
+            )
         unique.setdefault(target.socket_path, target)
     return tuple(unique.values())

@@ -16,12 +16,19 @@ from guardian.tmux.targets import ServerTarget
 from recovery.checkpoint import Checkpoint
 from recovery.files import StoreWriteError
 from recovery.importers import ImportError_, export_tmuxp, parse_resurrect, parse_tmuxp
+from recovery.may_run.text import visible
 from recovery.models import ServerInfo
 from recovery.store import BadCheckpoint
 
 BadHandler = Callable[[BadCheckpoint], None]
 
-__all__ = ["ImportError_", "default_resurrect_file", "export_session", "import_file"]
+__all__ = [
+    "ImportError_",
+    "default_resurrect_file",
+    "export_session",
+    "import_file",
+    "imported_commands",
+]
 
 
 def default_resurrect_file() -> Path:
@@ -35,15 +42,21 @@ def default_resurrect_file() -> Path:
     return Path.home() / ".local" / "share" / "tmux" / "resurrect" / "last"
 
 
-def import_file(engine: Engine, target: ServerTarget, kind: str, text: str) -> list[Checkpoint]:
+def import_file(
+    engine: Engine, target: ServerTarget, kind: str, text: str, *, vouched: bool = False
+) -> list[Checkpoint]:
     """Parse, then write every checkpoint or none. Raises ImportError_ for a file that
-    cannot be imported and StoreWriteError when the store cannot take them."""
+    cannot be imported and StoreWriteError when the store cannot take them.
+
+    The checkpoints are of `import` origin: their commands are held until the person
+    vouches for them (`vouched`). They do not join the restore set: a session joins it
+    when the person restores it, so a reboot never brings up one they never had."""
     server = ServerInfo(socket_path=target.socket_path)
     now = datetime.now(UTC)
     if kind == "resurrect":
-        checkpoints = parse_resurrect(text, server, now)
+        checkpoints = parse_resurrect(text, server, now, vouched=vouched)
     else:
-        checkpoints = [parse_tmuxp(text, server, now, str(Path.home()))]
+        checkpoints = [parse_tmuxp(text, server, now, str(Path.home()), vouched=vouched)]
     store = engine.store
     with store.locked():
         results = store.write_many(checkpoints)
@@ -53,11 +66,17 @@ def import_file(engine: Engine, target: ServerTarget, kind: str, text: str) -> l
                 if not isinstance(result, StoreWriteError):
                     result.path.unlink(missing_ok=True)
             raise failures[0]
-        manifest = store.read_manifest(target.socket_path)
-        names = list(manifest.sessions) if manifest else []
-        names += [c.session.name for c in checkpoints if c.session.name not in names]
-        store.write_manifest(target.socket_path, names, now)
     return checkpoints
+
+
+def imported_commands(checkpoint: Checkpoint) -> list[str]:
+    """Every command an import read, one line each, where it goes and what it is."""
+    lines = []
+    for window in checkpoint.session.windows:
+        for pane in window.panes:
+            for command in pane.typed_commands:
+                lines.append(f"window {window.index} pane {pane.index}: {visible(command)}")
+    return lines
 
 
 def export_session(

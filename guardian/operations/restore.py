@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from guardian.errors import (
     RestoreUsageError,
@@ -18,10 +19,14 @@ from guardian.errors import (
 from guardian.operations.engine import Engine
 from guardian.operations.restore_sources import Candidate, candidates_of, named_checkpoint
 from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.executables import resolver
 from guardian.tmux.executor import PlanExecutor, SessionOutcome, session_name_arg
 from guardian.tmux.names import vis_session_name
 from guardian.tmux.probes import process_is_running
-from recovery.plan import SessionPlan, plan_session
+from guardian.tmux.targets import ServerTarget
+from recovery.may_run import Resolver
+from recovery.plan import PlanContext, SessionPlan, plan_session
+from recovery.store.resign import resign_legacy
 
 __all__ = ["RestoreItem", "RestoreReport", "RestoreUsageError", "restore"]
 
@@ -71,8 +76,13 @@ def restore(
     explicit_server: bool = False,
     names_as_tmux_reports: bool = False,
 ) -> RestoreReport:
-    """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them."""
+    """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them.
+    A dry run changes nothing on disk: bad checkpoints are reported, not moved."""
     report = RestoreReport()
+    engine = engine.dry_run() if dry_run else engine
+    if not dry_run:
+        with engine.store.locked():
+            resign_legacy(engine.store)
     if as_name is not None:
         if checkpoint_id is None and len(names or []) != 1:
             raise RestoreUsageError("--as NAME needs exactly one SESSION (or --checkpoint ID)")
@@ -124,13 +134,15 @@ def _restore_on_server(
                 RestoreItem(target.label, candidate.name, "failed", message=str(exc))
             )
         return
-    planned = _plan_all(engine, group, live, report, replace, as_name)
+    resolve = resolver(adapter.global_path() if live else None)
+    planned = _plan_all(engine, group, live, report, replace, as_name, resolve)
     if dry_run:
         report.items += [_dry_run_item(item) for item in planned]
     elif planned:
         outcomes = PlanExecutor(adapter, engine.scratch_dir).execute([p.plan for p in planned])
         for item, outcome in zip(planned, outcomes, strict=True):
             report.items.append(_built_item(adapter, item, outcome))
+        _join_restore_set(engine, target, report)
 
 
 def _plan_all(
@@ -140,6 +152,7 @@ def _plan_all(
     report: RestoreReport,
     replace: bool,
     as_name: str | None,
+    resolve: Resolver,
 ) -> list[_Planned]:
     label = group[0].target.label
     planned: list[_Planned] = []
@@ -156,11 +169,29 @@ def _plan_all(
             continue
         replaces = live.get(name) if replace else None
         build_name = f"{name}-restoring-{secrets.token_hex(3)}" if replaces else name
-        plan = plan_session(
-            candidate.checkpoint, engine.settings, name=build_name, still_running=process_is_running
+        context = PlanContext(
+            engine.settings, candidate.trust, resolve=resolve, still_running=process_is_running
         )
+        plan = plan_session(candidate.checkpoint, context, name=build_name)
         planned.append(_Planned(candidate, plan, replaces, name))
     return planned
+
+
+def _join_restore_set(engine: Engine, target: ServerTarget, report: RestoreReport) -> None:
+    """What a person restored belongs to the restore set (an import joins it only now)."""
+    socket_path = target.socket_path
+    restored = [
+        i.session for i in report.items if i.status == "restored" and i.server == target.label
+    ]
+    if not restored:
+        return
+    store = engine.store
+    with store.locked():
+        manifest = store.read_manifest(socket_path)
+        names = list(manifest.sessions) if manifest else []
+        joining = [name for name in restored if name not in names]
+        if joining:
+            store.write_manifest(socket_path, names + joining, datetime.now(UTC))
 
 
 def _dry_run_item(item: _Planned) -> RestoreItem:

@@ -12,8 +12,10 @@ from guardian.tmux.servers import boot_id, host_name
 from guardian.tmux.targets import ServerTarget
 from recovery.checkpoint import Checkpoint, compress_text
 from recovery.files import StoreWriteError
+from recovery.may_run import Trust
 from recovery.models import ServerState, SessionState
 from recovery.store import describe_bad, new_checkpoint_id
+from recovery.store.resign import resign_legacy
 from recovery.structure import structure_key
 
 
@@ -77,6 +79,7 @@ def save_state(
     when = now or datetime.now(UTC)
     store = engine.store
     with store.locked():
+        resign_legacy(store)
         to_write = _changed_checkpoints(
             engine, state, chosen, contents, report, reason, force, when
         )
@@ -129,11 +132,14 @@ def _changed_checkpoints(
     to_write: list[Checkpoint] = []
     for session in chosen:
         key = structure_key(session)
-        latest = engine.store.newest_verified(
+        found = engine.store.newest(
             state.server.socket_path,
             session.name,
             on_bad=lambda bad: report.notes.append(describe_bad(bad)),
         )
+        # Only the person's own checkpoint makes a new one needless: an import or a
+        # foreign file of the same shape holds its commands.
+        latest = found.checkpoint if found is not None and found.trust is Trust.OWN else None
         if latest is not None and latest.structure == key and not force:
             report.sessions.append(
                 SessionSnapshot(

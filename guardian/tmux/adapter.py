@@ -107,6 +107,14 @@ class TmuxAdapter:
             state = state.model_copy(update={"unreadable": tuple(unreadable)})
         return state
 
+    def global_path(self) -> str | None:
+        """PATH in the server's global environment: what a new pane's shell starts with."""
+        try:
+            line = self.run(["show-environment", "-g", "PATH"]).strip()
+        except TmuxError:
+            return None
+        return line.split("=", 1)[1] if line.startswith("PATH=") else None
+
     def capture_contents(self, pane_ids: Sequence[str], lines: int) -> dict[str, str]:
         """Visible text plus up to `lines` of scrollback of each pane, in one invocation."""
         if not pane_ids:

@@ -5,11 +5,15 @@ crash (a crash fires no hook, FIELD_NOTES.md)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 from pathlib import Path
 
 from recovery.observations import ClosedEvent
 from recovery.store import server_key
+
+MAX_READ = 1 << 20
+"""Closes written between two polls: a few lines. More is read at the next poll."""
 
 
 def closed_log_path(state_dir: Path, socket_path: str) -> Path:
@@ -45,11 +49,15 @@ class ClosedLog:
 
     def read_new(self) -> list[ClosedEvent]:
         try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             return []
+        try:
+            data = os.pread(fd, MAX_READ, self.offset)
+        except OSError:
+            return []
+        finally:
+            os.close(fd)
         complete = data[: data.rfind(b"\n") + 1]  # a line being written waits for next time
         self.offset += len(complete)
         events = []

@@ -3,6 +3,7 @@ vis(3) encoding tmux applies to session names."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Sequence
 
 
@@ -88,3 +89,11 @@ def command_list(commands: Iterable[Sequence[str]]) -> list[str]:
             argv.append(";")
         argv.extend(tmux_arg(part) for part in command)
     return argv
+
+
+def exact_argv(argv: Sequence[str] | None) -> list[str]:
+    """An argv for new-session/split-window/respawn-pane that tmux runs exactly: several
+    words are exec'd as they are; one word would go through `sh -c`, so it is quoted."""
+    if not argv:
+        return []
+    return list(argv) if len(argv) > 1 else [f"exec {shlex.quote(argv[0])}"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.closed_trace import closed_log_path, hook_command
 from recovery.files import atomic_write, ensure_private_dir
+from recovery.reading import read_bounded
 from recovery.store import server_key
 
 HOOK = "session-closed[42]"
@@ -70,7 +71,8 @@ def _memo_path(state_dir: Path, socket_path: str) -> Path:
 
 def _read_memo(path: Path) -> dict[str, object] | None:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        raw, _facts = read_bounded(path, 1 << 16)
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -90,8 +90,20 @@ def program_state(pid: int, stat: ProcStat | None = None) -> ProgramState | None
         return None
     argv = raw.rstrip(b"\0").split(b"\0")
     return ProgramState(
-        argv=tuple(os.fsdecode(arg) for arg in argv), pid=pid, started_at=start_time(stat)
+        argv=tuple(os.fsdecode(arg) for arg in argv),
+        pid=pid,
+        started_at=start_time(stat),
+        exe=executable_of(pid),
     )
+
+
+def executable_of(pid: int) -> str | None:
+    """What the process really runs (argv is only its claim: `exec -a vim ...`)."""
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    return exe.removesuffix(" (deleted)")  # upgraded since it started: the same path
 
 
 def is_interactive_shell(argv: tuple[str, ...]) -> bool:

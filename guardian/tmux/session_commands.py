@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guardian.tmux.names import format_literal, unvis_session_name
+from guardian.tmux.names import exact_argv, format_literal, unvis_session_name
 from guardian.tmux.reading import FIELD_SEP
 from recovery.files import PRIVATE_FILE, ensure_private_dir
+from recovery.may_run.text import typing_refusal
 from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
 
 Commands = list[list[str]]
@@ -53,7 +53,7 @@ class ContentFiles:
             return None
         ensure_private_dir(self.directory)
         path = self.directory / f"contents-{secrets.token_hex(8)}.txt"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
         self.paths.append(path)
@@ -81,9 +81,7 @@ class SessionCommands:
         args = ["-c", format_literal(pane.cwd)]
         launch = pane.launch
         if launch.kind is LaunchKind.COMMAND and launch.command:
-            command = list(launch.command)
-            # One argument goes through `sh -c`; quote it so it stays one word.
-            return [*args, *(command if len(command) > 1 else [f"exec {shlex.quote(command[0])}"])]
+            return [*args, *exact_argv(launch.command)]
         if pane.contents:
             path = self.contents.write(pane.contents)
             if path is not None:
@@ -174,7 +172,9 @@ class SessionCommands:
             if pane.title:
                 commands.append(["select-pane", "-t", pane_id, "-T", format_literal(pane.title)])
             launch = pane.launch
-            if launch.keys and launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED):
+            typed = launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED)
+            # The rule already refused such text; never send a control character as a key.
+            if launch.keys and typed and typing_refusal(launch.keys) is None:
                 commands.append(["send-keys", "-t", pane_id, "-l", "--", launch.keys])
                 if launch.press_enter:
                     commands.append(["send-keys", "-t", pane_id, "Enter"])

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from guardian.operations.engine import Engine
+from guardian.tmux.executables import resolver
 from guardian.tmux.targets import ServerTarget
 from guardian.watch.preparing import ServerPreparer
 from guardian.watch.recoverer import Outcome, Recoverer
@@ -70,6 +71,7 @@ class RecoveryActions:
         self.only = only
         self.rng = rng
         self.breakers: dict[str, BreakerState] = {}
+        self.resolve = resolver()
         self.shared_store = SharedStore(engine.state_dir)
 
     def act_on(self, facts: PollFacts) -> None:
@@ -125,7 +127,7 @@ class RecoveryActions:
             return None
         if verdict.health is Health.CRASHED and facts.starting and not settings.restore_on_start:
             return None
-        plan = plan_recovery(verdict, settings)
+        plan = plan_recovery(verdict, settings, self.resolve)
         if plan is not None and plan.only_tells and verdict.session not in facts.changed:
             return None  # told once when it happened, not at every poll
         return plan

@@ -12,6 +12,7 @@ from guardian.operations.engine import Engine
 from guardian.operations.snapshot import save_state
 from guardian.tmux.targets import ServerTarget
 from recovery.health import Health, Verdict
+from recovery.may_run import Trust
 from recovery.models import ServerState
 from recovery.structure import structure_key
 
@@ -54,7 +55,9 @@ class SessionCheckpointer:
                 continue
             saved = self.saved.get(session.name)
             if saved is None:
-                newest = self.store.newest_verified(self.target.socket_path, session.name)
+                found = self.store.newest(self.target.socket_path, session.name)
+                own = found is not None and found.trust is Trust.OWN
+                newest = found.checkpoint if found is not None and own else None
                 saved = (newest.structure, newest.created_at.timestamp()) if newest else ("", 0.0)
                 self.saved[session.name] = saved
             changed = saved[0] != structure_key(session)

@@ -23,7 +23,7 @@ def watcher_pid(state_dir: Path, target: ServerTarget) -> int | None:
     """The pid of the watcher holding this server's lock, or None when none runs."""
     path = lock_path(state_dir, target)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -43,7 +43,8 @@ def watch_locks(state_dir: Path, targets: tuple[ServerTarget, ...]) -> Iterator[
         for target in targets:
             path = lock_path(state_dir, target)
             ensure_private_dir(path.parent)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(path, flags, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -15,7 +15,7 @@ from guardian.operations.engine import Engine
 from guardian.operations.restore import restore
 from guardian.operations.snapshot import save_state
 from guardian.tmux.adapter import TmuxAdapter
-from guardian.tmux.names import format_literal
+from guardian.tmux.names import exact_argv, format_literal
 from guardian.tmux.servers import process_gone, process_state
 from guardian.tmux.targets import ServerTarget
 from recovery.files import PRIVATE_DIR
@@ -87,7 +87,7 @@ class Recoverer:
                 command = ["respawn-pane", "-k", "-t", step.pane_id or ""]
                 if step.cwd and Path(step.cwd).is_dir():
                     command += ["-c", format_literal(step.cwd)]
-                self.adapter.run(command)
+                self.adapter.run([*command, *exact_argv(step.argv)])
             case StepKind.KILL_PANE:
                 self.adapter.run(["kill-pane", "-t", step.pane_id or ""])
             case StepKind.CHECKPOINT:

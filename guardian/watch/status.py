@@ -13,6 +13,7 @@ from guardian.tmux.targets import ServerTarget
 from guardian.watch.guard import GuardOptions, ServerGuard
 from guardian.watch.live_state import live_state_path
 from guardian.watch.locks import watcher_pid
+from recovery.reading import read_bounded
 
 READ_ONLY = GuardOptions(
     recover=False, prepare=False, checkpoints=False, journal=False, manifest=False
@@ -74,12 +75,13 @@ def _fresh_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | 
     if watcher_pid(engine.state_dir, target) is None:
         return None
     try:
-        live = json.loads(live_state_path(engine.state_dir, target.socket_path).read_bytes())
+        data, _facts = read_bounded(live_state_path(engine.state_dir, target.socket_path), 1 << 24)
+        live = json.loads(data)
         if not isinstance(live, dict):
             return None
         age = time.time() - float(live.get("updated_at", 0))
         if age > max(3 * float(live["interval"]), 5.0):
             return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return live

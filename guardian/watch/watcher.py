@@ -7,8 +7,10 @@ put the person's options back, release the locks and exit 0.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,12 +24,21 @@ from recovery.files import ensure_private_dir
 log = logging.getLogger("tmux_guardian")
 
 
+class PrivateLogHandler(logging.handlers.RotatingFileHandler):
+    """The watcher's log: 0600, never written through a link planted in its place."""
+
+    def _open(self) -> io.TextIOWrapper:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.baseFilename, flags, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(state_dir: Path, *, verbose: bool = False, quiet: bool = False) -> None:
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
     log.propagate = False
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     ensure_private_dir(state_dir)
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = PrivateLogHandler(
         state_dir / "watch.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
     file_handler.setFormatter(fmt)

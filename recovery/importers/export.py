@@ -15,7 +15,9 @@ def export_tmuxp(checkpoint: Checkpoint) -> dict[str, Any]:
         panes = []
         for pane in window.panes:
             entry: dict[str, Any] = {"start_directory": pane.cwd}
-            if pane.program is not None:
+            if pane.typed_commands:
+                entry["shell_command"] = list(pane.typed_commands)
+            elif pane.program is not None:
                 entry["shell_command"] = [shlex.join(pane.program.argv)]
             if pane.active:
                 entry["focus"] = True

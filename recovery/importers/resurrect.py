@@ -8,7 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from recovery.checkpoint import Checkpoint
-from recovery.importers.common import ImportError_, checkpoint_of, program_of
+from recovery.importers.common import (
+    MAX_FILE_BYTES,
+    ImportError_,
+    checkpoint_of,
+    typed_commands,
+)
 from recovery.layout import LayoutError, check_layout, layout_panes, layout_size
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
 
@@ -29,8 +34,12 @@ def _field(value: str) -> str:
     return value[1:] if value.startswith(":") else value
 
 
-def parse_resurrect(text: str, server: ServerInfo, when: datetime) -> list[Checkpoint]:
+def parse_resurrect(
+    text: str, server: ServerInfo, when: datetime, *, vouched: bool = False
+) -> list[Checkpoint]:
     """A resurrect save file (tab-separated pane/window/state lines) into checkpoints."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ImportError_(f"{len(text)} characters: not a save file (at most {MAX_FILE_BYTES})")
     sessions: dict[str, dict[int, _RWindow]] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -53,7 +62,9 @@ def parse_resurrect(text: str, server: ServerInfo, when: datetime) -> list[Check
     if not sessions:
         raise ImportError_("no pane lines: not a tmux-resurrect save file")
     return [
-        checkpoint_of(_resurrect_session(name, windows), server, when, "import resurrect")
+        checkpoint_of(
+            _resurrect_session(name, windows), server, when, "import resurrect", vouched=vouched
+        )
         for name, windows in sessions.items()
     ]
 
@@ -160,7 +171,7 @@ def _resurrect_session(name: str, windows: dict[int, _RWindow]) -> SessionState:
                         height=g[3],
                         is_shell=True,
                         start_command="",
-                        program=program_of(p["full"] or p["command"]),
+                        typed_commands=typed_commands([p["full"] or p["command"]]),
                     )
                     for p, g in zip(panes, geometry, strict=True)
                 ),

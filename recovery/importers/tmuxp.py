@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from recovery.checkpoint import Checkpoint
-from recovery.importers.common import ImportError_, checkpoint_of, commands_program
+from recovery.importers.common import ImportError_, checkpoint_of, typed_commands
+from recovery.importers.yaml_bounded import load_yaml_bounded
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
 
 
-def parse_tmuxp(text: str, server: ServerInfo, when: datetime, home: str) -> Checkpoint:
+def parse_tmuxp(
+    text: str, server: ServerInfo, when: datetime, home: str, *, vouched: bool = False
+) -> Checkpoint:
     """A tmuxp workspace (YAML or JSON) into a checkpoint."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "somewhere"
-        raise ImportError_(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = load_yaml_bounded(text)
     if not isinstance(data, dict) or not isinstance(data.get("session_name"), str):
         raise ImportError_("'session_name': missing (not a tmuxp workspace)")
     windows = data.get("windows")
@@ -31,7 +27,7 @@ def parse_tmuxp(text: str, server: ServerInfo, when: datetime, home: str) -> Che
     session = SessionState(
         session_id="$?", name=data["session_name"], created=0, windows=tuple(states)
     )
-    return checkpoint_of(session, server, when, "import tmuxp")
+    return checkpoint_of(session, server, when, "import tmuxp", vouched=vouched)
 
 
 def _tmuxp_window(window: object, w_index: int, base: str, home: str) -> WindowState:
@@ -57,7 +53,7 @@ def _tmuxp_window(window: object, w_index: int, base: str, home: str) -> WindowS
                 left=0,
                 top=0,
                 is_shell=True,
-                program=commands_program(commands),
+                typed_commands=typed_commands(commands),
             )
         )
     if not any(p.active for p in pane_states):

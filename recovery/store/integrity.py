@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recovery.files import StoreWriteError, atomic_write, ensure_private_dir
+from recovery.state_dir import UntrustedStoreError
 from recovery.store.entries import CheckpointEntry
 
-
-class UntrustedStoreError(Exception):
-    """A store directory or file another user could have written: never restore from it."""
+__all__ = ["BadCheckpoint", "UntrustedStoreError", "check_trusted", "describe_bad", "quarantine"]
 
 
 @dataclass(frozen=True)
@@ -23,15 +22,24 @@ class BadCheckpoint:
     entry: CheckpointEntry
     reason: str
     moved_to: Path | None
+    dry_run: bool = False
+    skipped: bool = False
+    """Not damaged, only not for this version (written by a newer tmux-guardian)."""
 
 
 def describe_bad(bad: BadCheckpoint) -> str:
-    where = f"moved to {bad.moved_to}" if bad.moved_to else "could not be moved"
+    if bad.skipped:
+        return f"checkpoint {bad.entry.id} {bad.reason}"
+    if bad.dry_run:
+        where = "would be moved to quarantine/"
+    else:
+        where = f"moved to {bad.moved_to}" if bad.moved_to else "could not be moved"
     return f"checkpoint {bad.entry.id} refused: {bad.reason} ({where})"
 
 
 def quarantine(quarantine_dir: Path, entry: CheckpointEntry, reason: str) -> BadCheckpoint:
-    """Move a bad file out of the way, with a `.reason` file beside it."""
+    """Move a bad file out of the way, with a `.reason` file beside it. A link is moved
+    as the link it is (os.replace never follows the name it moves)."""
     target_dir = quarantine_dir / entry.server_key / entry.session_key
     try:
         ensure_private_dir(target_dir)
@@ -46,7 +54,10 @@ def quarantine(quarantine_dir: Path, entry: CheckpointEntry, reason: str) -> Bad
 
 
 def check_trusted(root: Path, path: Path) -> None:
-    """Refuse a file whose directories up to the state dir another user could write."""
+    """Refuse a file, or a directory up to the state dir, that another user could write or
+    planted as a link. (A linked checkpoint *file* is refused differently: it is read
+    without following the link, so it is a bad checkpoint, quarantined, and the restore
+    falls back.)"""
     uid = os.geteuid()
     current = path
     chain = [path]
@@ -59,6 +70,8 @@ def check_trusted(root: Path, path: Path) -> None:
         except FileNotFoundError:
             continue
         if stat.S_ISLNK(info.st_mode):
+            if item == path:
+                continue
             raise UntrustedStoreError(f"refusing {item}: it is a symbolic link")
         if info.st_uid != uid:
             raise UntrustedStoreError(

@@ -21,7 +21,7 @@ class StoreBusyError(Exception):
 def store_lock(root: Path, lock_path: Path, timeout: float = 10.0) -> Iterator[None]:
     """Hold the store's exclusive lock."""
     ensure_private_dir(root)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         deadline = time.monotonic() + timeout
         while True:

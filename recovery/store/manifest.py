@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from recovery.canonical import sha256_hex
 from recovery.files import atomic_write, ensure_private_dir
+from recovery.reading import read_bounded
 from recovery.store.keys import server_key
 
 
@@ -42,9 +43,10 @@ class ManifestFiles:
 
     def read(self, socket_path: str) -> ServerManifest | None:
         try:
-            body = json.loads(self.path(socket_path).read_bytes())
+            data, _facts = read_bounded(self.path(socket_path), 4 * 1024 * 1024)
+            body = json.loads(data)
             if sha256_hex(body["payload"]) != body["sha256"]:
                 return None
             return ServerManifest.model_validate(body["payload"])
-        except (OSError, ValueError, KeyError, TypeError, ValidationError):
+        except (OSError, ValueError, KeyError, TypeError, ValidationError, RecursionError):
             return None

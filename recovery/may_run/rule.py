@@ -1,0 +1,174 @@
+"""The one rule (DESIGN.md, "What may run"): what a pane described by a checkpoint, an
+import or a person's config starts with. Every path that starts or types a command asks
+here; nothing else decides.
+
+A program starts again by itself only if (1) its checkpoint is the person's own, (2)
+`argv[0]`, resolved on this machine, is the executable recorded when it ran (or a script
+whose `#!` interpreter is), and names the same file as the allowlisted name on PATH, and
+(3) its arguments pass that program's rules. Everything else is held: typed at the prompt,
+not run; text holding a control character is never typed at all. The rule is a ceiling:
+only a per-pane choice made for the exact command, or vouching for an import, raises it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from config.rules import ArgumentRule
+from config.settings import Settings
+from recovery.may_run.arguments import argument_refusal
+from recovery.may_run.text import typing_refusal
+from recovery.models import PaneChoice, PaneState, ProgramState
+
+
+class Trust(StrEnum):
+    """Whose checkpoint it is, as its verification proved."""
+
+    OWN = "own"
+    """Signed with the person's key (or a checkpoint of theirs from before signing)."""
+    FOREIGN = "foreign"
+    """Verifies by checksum but not by the person's key: written elsewhere, or forged."""
+    IMPORTED = "imported"
+    """Written from a peer's file (tmuxp, tmux-resurrect) the person has not vouched for."""
+    VOUCHED = "vouched"
+    """An import the person vouched for: its shell text is typed and entered as written."""
+
+
+class LaunchMode(StrEnum):
+    RUN = "run"
+    HOLD = "hold"
+    """Typed at the prompt, not run: Enter starts it."""
+    SHELL = "shell"
+
+
+class Executable(BaseModel):
+    """What this machine has for an `argv[0]` (found by the adapter, judged here)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str | None = None
+    """Real path of `argv[0]` resolved on PATH (or as the path it is)."""
+    interpreter: str | None = None
+    """Real path of its `#!` interpreter, when it is a script."""
+    named: str | None = None
+    """Real path of the bare program name on PATH: what the allowlisted name means here."""
+
+
+Resolver = Callable[[str], Executable]
+
+
+class Decision(BaseModel):
+    """How one pane's recorded command comes back, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: LaunchMode
+    reason: str
+    text: str = ""
+    """The command line: shell-quoted argv, or shell text as written (vouched imports)."""
+    argv: tuple[str, ...] | None = None
+    """The exact argv when it runs as a program (not as shell text)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A command as a checkpoint, an import or the watcher's memory recorded it."""
+
+    program: ProgramState | None
+    typed_commands: tuple[str, ...] = ()
+    choice: PaneChoice | None = None
+
+    @classmethod
+    def of(cls, pane: PaneState) -> Recorded:
+        return cls(pane.program, pane.typed_commands, pane.choice)
+
+
+def command_text(pane: PaneState | Recorded) -> str:
+    """The recorded command as one line a shell reads back the same."""
+    if pane.typed_commands:
+        return "; ".join(pane.typed_commands)
+    if pane.program is not None and pane.program.argv:
+        return shlex.join(pane.program.argv)
+    return ""
+
+
+def decide(
+    pane: PaneState | Recorded, trust: Trust, settings: Settings, resolve: Resolver
+) -> Decision | None:
+    """How a recorded command comes back; None when there is none (a plain shell)."""
+    text = command_text(pane)
+    if not text:
+        return None
+    refusal = typing_refusal(text)
+    if refusal is not None:
+        return Decision(mode=LaunchMode.SHELL, reason=f"refused: the command {refusal}")
+    decision = _decide(pane, text, trust, settings, resolve)
+    if decision.mode is LaunchMode.HOLD and not settings.type_unlisted_commands:
+        reason = f"{decision.reason} (type_unlisted_commands is off)"
+        return Decision(mode=LaunchMode.SHELL, reason=reason, text=text)
+    return decision
+
+
+def _decide(
+    pane: PaneState | Recorded, text: str, trust: Trust, settings: Settings, resolve: Resolver
+) -> Decision:
+    choice = pane.choice
+    if choice is not None and choice.command == text and trust is Trust.OWN:
+        return Decision(
+            mode=LaunchMode(choice.mode),
+            reason=f"your choice for this pane: {choice.mode}",
+            text=text,
+            argv=_argv_of(pane),
+        )
+    if trust is Trust.FOREIGN:
+        return _held(text, "not your checkpoint (its signature is not your key's)")
+    if trust is Trust.IMPORTED:
+        return _held(text, "from an imported file you have not vouched for")
+    if trust is Trust.VOUCHED:
+        return Decision(
+            mode=LaunchMode.RUN, reason="from an import you vouched for", text=text, argv=None
+        )
+    if pane.typed_commands or pane.program is None:
+        return _held(text, "shell text, not a program with arguments")
+    why = program_refusal(pane.program, settings.allowlist, settings.rules, resolve)
+    if why is not None:
+        return _held(text, why)
+    return Decision(mode=LaunchMode.RUN, reason="allowlisted", text=text, argv=pane.program.argv)
+
+
+def program_refusal(
+    program: ProgramState,
+    allowlist: tuple[str, ...],
+    rules: tuple[ArgumentRule, ...],
+    resolve: Resolver,
+) -> str | None:
+    """Why this program of the person's own checkpoint may not start by itself, or None."""
+    argv0 = program.argv[0]
+    name = argv0.rsplit("/", 1)[-1].lstrip("-")
+    if name not in allowlist:
+        return f"{name} is not on the allowlist"
+    found = resolve(argv0)
+    if found.path is None:
+        return f"{argv0} is not found here"
+    if found.named != found.path:
+        return f"{argv0} is not the {name} found on PATH ({found.named or 'none'})"
+    if program.exe is None:
+        return "the executable that ran was not recorded (a checkpoint from before signing)"
+    if program.exe not in (found.path, found.interpreter):
+        return f"{argv0} is {found.path} here, but {program.exe} is what ran"
+    return argument_refusal(name, program.argv[1:], rules)
+
+
+def _held(text: str, reason: str) -> Decision:
+    return Decision(mode=LaunchMode.HOLD, reason=reason, text=text)
+
+
+def _argv_of(pane: PaneState | Recorded) -> tuple[str, ...] | None:
+    if pane.typed_commands or pane.program is None:
+        return None
+    return pane.program.argv
