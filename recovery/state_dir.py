@@ -79,6 +79,6 @@ def _check_owned(path: Path, info: os.stat_result, *, directory: bool) -> None:
     if info.st_mode & 0o022:
         what = "directory" if directory else "file"
         raise UntrustedStoreError(
-            f"refusing {path}: a {what} other users may write "
+            f"refusing {path}: a {what} writable by other users "
             f"(mode {stat.S_IMODE(info.st_mode):04o}); fix with chmod go-w"
         )

@@ -260,4 +260,4 @@ def test_tmux_conf_binds_a_popup_and_a_snapshot_key(guardian) -> None:  # type: 
     assert "display-popup -E" in out and "snapshot --json" in out
     assert out.count("bind-key") == 2
     explicit = guardian("-S", "/tmp/my sock", "tmux-conf").out
-    assert "-S '/tmp/my sock'" in explicit
+    assert '-S "/tmp/my sock"' in explicit  # double quotes: inside the line's single quotes

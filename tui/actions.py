@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from guardian.view import CheckpointRow, ServiceError, SessionRow
+from recovery.may_run.text import visible
 from tui.screens.confirm import ConfirmScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
@@ -21,6 +23,11 @@ class SessionActions(App[int]):
     """The app's actions; GuardianApp adds the layout and the live updates."""
 
     service: GuardianService
+
+    def tell(self, message: str, severity: SeverityLevel = "information") -> None:
+        """A notification a person reads: plain text, never markup, control characters
+        shown (a session may be called `a[/]` or hold an escape sequence)."""
+        self.notify(visible(message), severity=severity, markup=False)
 
     def load_selection(self) -> None:
         """Show the selected session's details again (after an action changed them)."""
@@ -58,7 +65,7 @@ class SessionActions(App[int]):
     def _need_session(self) -> SessionRow | None:
         row = self.selected
         if row is None:
-            self.notify("no session selected", severity="warning")
+            self.tell("no session selected", severity="warning")
         return row
 
     @work(group="actions", thread=True)
@@ -67,13 +74,13 @@ class SessionActions(App[int]):
         try:
             message = call()
         except ServiceError as exc:
-            self.call_from_thread(self.notify, f"{label} failed: {exc}", severity="error")
+            self.call_from_thread(self.tell, f"{label} failed: {exc}", severity="error")
         except Exception as exc:
             self.call_from_thread(
-                self.notify, f"{label} failed: {type(exc).__name__}: {exc}", severity="error"
+                self.tell, f"{label} failed: {type(exc).__name__}: {exc}", severity="error"
             )
         else:
-            self.call_from_thread(self.notify, message)
+            self.call_from_thread(self.tell, message)
         self.call_from_thread(self.load_selection)
 
     def action_snapshot(self) -> None:
@@ -90,10 +97,10 @@ class SessionActions(App[int]):
         if row is None:
             return
         if checkpoint is None:
-            self.notify("no checkpoint of this session to restore from", severity="warning")
+            self.tell("no checkpoint of this session to restore from", severity="warning")
             return
         if not checkpoint.verified:
-            self.notify(
+            self.tell(
                 f"checkpoint {checkpoint.id} does not verify: {checkpoint.error}", severity="error"
             )
             return
@@ -104,7 +111,7 @@ class SessionActions(App[int]):
         try:
             lines = self.service.restore_preview(row, checkpoint.id)
         except ServiceError as exc:
-            self.call_from_thread(self.notify, f"restore failed: {exc}", severity="error")
+            self.call_from_thread(self.tell, f"restore failed: {exc}", severity="error")
             return
         title = f"Restore '{row.name}' from checkpoint {checkpoint.id}?"
         self.call_from_thread(self._confirm_restore, title, lines, row, checkpoint.id)

@@ -26,6 +26,7 @@ from guardian.view import (
     SessionRow,
 )
 from tui.actions import SessionActions
+from tui.formatting import plain
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
 from tui.widgets.recovery_log import RecoveryLog
@@ -95,7 +96,7 @@ class GuardianApp(SessionActions):
             try:
                 overview = await self.service.poll()
             except Exception as exc:  # keep the UI alive whatever the engine does
-                self.query_one("#guard-line", Static).update(f"cannot read tmux: {exc}")
+                self.query_one("#guard-line", Static).update(plain(f"cannot read tmux: {exc}"))
             else:
                 self.show_overview(overview)
             elapsed = time.monotonic() - started
@@ -106,7 +107,7 @@ class GuardianApp(SessionActions):
         line = overview.guard + (
             "  |  " + "; ".join(overview.problems) if overview.problems else ""
         )
-        self.query_one("#guard-line", Static).update(line)
+        self.query_one("#guard-line", Static).update(plain(line))
         rows = [r for r in overview.sessions if self.filter_text.lower() in r.name.lower()]
         table = self.query_one(SessionTable)
         table.show(rows)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from recovery.may_run.text import visible
+
 BADGES: dict[str, tuple[str, str]] = {
     "healthy": ("● healthy", "bold green"),
     "crashed": ("✖ crashed", "bold red"),
@@ -14,6 +16,12 @@ BADGES: dict[str, tuple[str, str]] = {
     "ignored": ("○ ignored", "dim"),
     "not running": ("○ not running", "dim"),
 }
+
+
+def plain(value: str, style: str = "") -> Text:
+    """A name, path, command or message as text: never markup (`a[/]` is a name, not a
+    closing tag), its control characters shown (`^[`), never sent to the terminal."""
+    return Text(visible(value), style=style)
 
 
 def badge(health: str, *, paused: bool = False, given_up: bool = False) -> Text:

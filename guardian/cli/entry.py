@@ -18,6 +18,7 @@ from config import ConfigError, default_config_path, default_state_dir, load_set
 from guardian.cli.output import PROG
 from guardian.cli.parser import build_parser
 from guardian.errors import UsageError
+from recovery.may_run.text import visible
 
 # command -> the module holding `cmd_<command>`: `snapshot` from cron or a key binding must
 # not pay for loading the monitor, the UI service or the migration code.
@@ -61,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:
+        # `... | head` closed the pipe: quiet, and no second complaint when Python flushes
+        # stdout on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:  # a bug, not a user mistake: still one line unless asked
         if os.environ.get("TMUX_GUARDIAN_DEBUG"):
@@ -75,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _expected_failures() -> tuple[type[Exception], ...]:
     from guardian.errors import TmuxError, WatcherBusyError
     from recovery.files import StoreWriteError
+    from recovery.signing import SigningKeyError
     from recovery.store import StoreBusyError, UntrustedStoreError
 
     return (
@@ -82,13 +88,14 @@ def _expected_failures() -> tuple[type[Exception], ...]:
         StoreWriteError,
         StoreBusyError,
         UntrustedStoreError,
+        SigningKeyError,
         WatcherBusyError,
         OSError,
     )
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {visible(message)}", file=sys.stderr)
     return code
 
 
@@ -102,6 +109,8 @@ def dispatch(args: argparse.Namespace) -> int:
     engine = Engine(settings=settings, state_dir=state_dir, servers=servers)
     explicit = bool(args.servers)
     name = args.command or "tui"
+    if name not in ("tmux-conf", "service"):
+        engine.check_state_dir()  # the state dir is the person's own, or nothing is done
     if name == "tui":
         from tui.app import run_app  # lazy: the headless paths never load Textual
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from guardian.cli.output import say
 from guardian.operations.engine import Engine
 
 
@@ -27,7 +28,7 @@ def cmd_forget(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
 
     target = engine.one_server("forget")
     forget_session(engine, target.socket_path, vis_session_name(args.session))
-    print(f"forgot '{args.session}': it will not be recovered or restored any more")
+    say(f"forgot '{args.session}': it will not be recovered or restored any more")
     return 0
 
 
@@ -42,22 +43,22 @@ def cmd_recover(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     running = watcher_pid(engine.state_dir, target)
     reset_session(engine, target.socket_path, name, ask_watcher=running is not None)
     if running:
-        print(f"reset '{args.session}'; the watcher (pid {running}) recovers it at its next poll")
+        say(f"reset '{args.session}'; the watcher (pid {running}) recovers it at its next poll")
         return 0
     guard = ServerGuard(
         engine, target, GuardOptions(prepare=False, checkpoints=False, manifest=False, only=name)
     )
     verdicts = [v for v in guard.poll() if v.session == name]
     if not verdicts:
-        print(f"no session '{args.session}' on {target.label} and no checkpoint of it")
+        say(f"no session '{args.session}' on {target.label} and no checkpoint of it")
         return 1
     verdict = verdicts[0]
     if not verdict.is_failure:
-        print(f"'{args.session}' is {verdict.health.value}: nothing to recover")
+        say(f"'{args.session}' is {verdict.health.value}: nothing to recover")
         return 0
     after = [v for v in guard.poll() if v.session == name]
     health = after[0].health.value if after else "gone"
-    print(
+    say(
         f"'{args.session}' was {verdict.health.value} ({'; '.join(verdict.evidence)}); now {health}"
     )
     return 0 if after and not after[0].is_failure else 1

@@ -6,17 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from guardian.cli.output import err
+from guardian.cli.output import err, say
 from guardian.install import systemd
-from guardian.install.tmux_conf import BLOCK_START, install_block, tmux_conf_lines
+from guardian.install.tmux_conf import BLOCK_START, install_block, tmux_conf_lines, write_through
 from guardian.operations.engine import Engine
-from recovery.files import atomic_write
 
 
-def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
-    block = tmux_conf_lines(engine.servers, explicit_server, watch=args.watch)
+def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    block = tmux_conf_lines(engine.servers, args.forwarded, watch=args.watch)
     if args.install is None:
-        print("\n".join(block))
+        print("\n".join(block))  # the lines were checked: no control character in them
         return 0
     path = Path(args.install).expanduser()
     try:
@@ -26,11 +25,12 @@ def cmd_tmux_conf(engine: Engine, args: argparse.Namespace, *, explicit_server: 
         return 1
     after = install_block(before, block)
     if after == before:
-        print(f"{path}: already up to date")
+        say(f"{path}: already up to date")
         return 0
-    atomic_write(path, after.encode())
-    print(
-        f"{path}: tmux-guardian lines {'updated' if BLOCK_START in before else 'added'}; "
+    written = write_through(path, after)
+    via = f" (through the link, in {written})" if written != path.absolute() else ""
+    say(
+        f"{path}: tmux-guardian lines {'updated' if BLOCK_START in before else 'added'}{via}; "
         f"reload with `tmux source-file {path}`"
     )
     return 0
@@ -44,5 +44,6 @@ def cmd_service(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         code, lines = systemd.uninstall(systemctl)
     else:
         code, lines = systemd.status(systemctl)
-    print("\n".join(lines))
+    for line in lines:
+        say(line)
     return code

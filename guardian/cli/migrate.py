@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from guardian.cli.output import err
+from guardian.cli.output import err, say
 from guardian.errors import UsageError
 from guardian.operations.engine import Engine
 from guardian.operations.migrate import (
@@ -22,7 +22,6 @@ from guardian.operations.migrate import (
 from recovery.checkpoint import Checkpoint
 from recovery.files import StoreWriteError, atomic_write
 from recovery.importers.common import MAX_FILE_BYTES
-from recovery.may_run.text import visible
 from recovery.reading import read_bounded
 from recovery.store import describe_bad
 
@@ -36,18 +35,18 @@ def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         data, _facts = read_bounded(path, MAX_FILE_BYTES, follow=True)
         text = data.decode("utf-8")
     except FileNotFoundError:
-        err(f"{visible(str(path))}: no such file")
+        err(f"{path}: no such file")
         return 1
     except UnicodeDecodeError:
-        err(f"{visible(str(path))}: not UTF-8 text")
+        err(f"{path}: not UTF-8 text")
         return 1
     except OSError as exc:
-        err(f"{visible(str(path))}: cannot read ({exc.strerror or exc})")
+        err(f"{path}: cannot read ({exc.strerror or exc})")
         return 1
     try:
         checkpoints = import_file(engine, target, args.kind, text, vouched=args.trust_commands)
     except ImportError_ as exc:
-        err(f"{visible(str(path))}: {visible(str(exc))}; nothing imported")
+        err(f"{path}: {exc}; nothing imported")
         return 1
     except StoreWriteError as exc:
         err(f"{exc}; nothing imported")
@@ -55,30 +54,28 @@ def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     for checkpoint in checkpoints:
         _print_imported(checkpoint, vouched=args.trust_commands)
     names = " ".join(shlex.quote(c.session.name) for c in checkpoints)
-    print(visible(f"restore with: tmux-guardian restore {names}"))
+    say(f"restore with: tmux-guardian restore {names}")
     return 0
 
 
 def _print_imported(checkpoint: Checkpoint, *, vouched: bool) -> None:
     session = checkpoint.session
-    print(
-        visible(
-            f"imported '{session.name}' ({len(session.windows)} windows, "
-            f"{session.pane_count} panes) -> {checkpoint.id}"
-        )
+    say(
+        f"imported '{session.name}' ({len(session.windows)} windows, "
+        f"{session.pane_count} panes) -> {checkpoint.id}"
     )
     commands = imported_commands(checkpoint)
     if not commands:
         return
     if vouched:
-        print("  commands you vouched for (they run when you restore it):")
+        say("  commands you vouched for (they run when you restore it):")
     else:
-        print(
+        say(
             "  commands read, held at the prompt when restored (not run); "
             "import again with --trust-commands to run them:"
         )
     for line in commands:
-        print(f"    {line}")
+        say(f"    {line}")
 
 
 def cmd_export(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
@@ -90,7 +87,7 @@ def cmd_export(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     checkpoint, text = found
     if args.output:
         atomic_write(Path(args.output).expanduser(), text.encode())
-        print(f"wrote {args.output} from checkpoint {checkpoint.id}")
+        say(f"wrote {args.output} from checkpoint {checkpoint.id}")
     else:
         sys.stdout.write(text)
     return 0

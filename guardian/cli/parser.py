@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any, NoReturn
 
 from guardian.cli.output import PROG
+from recovery.may_run.text import visible
+from recovery.store.keys import parse_checkpoint_id
 
 
 class _ServerAction(argparse.Action):
@@ -52,14 +55,33 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
+def bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
+    """An argument type: a finite number from `low` to `high` (the error says which)."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} (got {text})")
+        return value
+
+    return parse
+
+
+def session_name(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("a session name cannot be empty")
+    return text
+
+
+def checkpoint_id(text: str) -> str:
+    if parse_checkpoint_id(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"'{visible(text)}' is not a checkpoint id (like 20261123T041221.123456Z-ab12)"
+        )
+    return text
 
 
 class _Commands:
@@ -99,17 +121,21 @@ def _checkpoint_commands(commands: _Commands) -> None:
     snap = commands.add(
         "snapshot", "checkpoint sessions now (all guarded sessions when none named)", json=True
     )
-    snap.add_argument("sessions", nargs="*", metavar="SESSION")
+    snap.add_argument("sessions", nargs="*", metavar="SESSION", type=session_name)
     snap.add_argument("--force", action="store_true", help="write even if nothing changed")
 
     rest = commands.add(
         "restore", "rebuild sessions from their newest checkpoint that verifies", json=True
     )
-    rest.add_argument("sessions", nargs="*", metavar="SESSION")
-    rest.add_argument("--checkpoint", metavar="ID", help="restore exactly this checkpoint")
+    rest.add_argument("sessions", nargs="*", metavar="SESSION", type=session_name)
+    rest.add_argument(
+        "--checkpoint", metavar="ID", type=checkpoint_id, help="restore exactly this checkpoint"
+    )
     rest.add_argument("--dry-run", action="store_true", help="show the plan, create nothing")
     rest.add_argument("--replace", action="store_true", help="replace a session of that name")
-    rest.add_argument("--as", dest="as_name", metavar="NAME", help="restore under another name")
+    rest.add_argument(
+        "--as", dest="as_name", metavar="NAME", type=session_name, help="restore under another name"
+    )
 
     cps = commands.add("checkpoints", "list checkpoints, newest first", json=True)
     cps.add_argument("session", nargs="?", metavar="SESSION")
@@ -120,7 +146,9 @@ def _checkpoint_commands(commands: _Commands) -> None:
 
 def _guarding_commands(commands: _Commands) -> None:
     watch = commands.add("watch", "guard sessions in the background: classify, recover, checkpoint")
-    watch.add_argument("--interval", type=positive_float, metavar="S", help="seconds per poll")
+    watch.add_argument(
+        "--interval", type=bounded(float, 0.1, 3600), metavar="S", help="seconds per poll"
+    )
     watch.add_argument("--once", action="store_true", help="one poll, then exit")
     watch.add_argument("--no-recover", action="store_true", help="only classify and journal")
     watch.add_argument("--quiet", action="store_true", help="log to the file only")
@@ -130,12 +158,14 @@ def _guarding_commands(commands: _Commands) -> None:
         "history", "the recovery journal: verdicts and actions, oldest first", json=True
     )
     hist.add_argument("session", nargs="?", metavar="SESSION")
-    hist.add_argument("--limit", type=int, default=50, metavar="N", help="last N entries")
+    hist.add_argument(
+        "--limit", type=bounded(int, 1, 100_000), default=50, metavar="N", help="last N entries"
+    )
 
     forget = commands.add("forget", "stop guarding a session (never recovered or restored again)")
-    forget.add_argument("session", metavar="SESSION")
+    forget.add_argument("session", metavar="SESSION", type=session_name)
     recover = commands.add("recover", "reset a given-up session and recover it now")
-    recover.add_argument("session", metavar="SESSION")
+    recover.add_argument("session", metavar="SESSION", type=session_name)
 
 
 def _living_commands(commands: _Commands) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from guardian.cli.output import emit_json, err
+from guardian.cli.output import emit_json, err, say
 from guardian.operations.engine import Engine
 from guardian.operations.restore import RestoreReport, restore
 from guardian.operations.sessions import journal_restore
@@ -52,17 +52,18 @@ def report_json(report: RestoreReport) -> dict[str, object]:
 
 def print_report(report: RestoreReport, *, dry_run: bool) -> None:
     for note in report.notes:
-        (print if note == "nothing to restore" else err)(note)
+        (say if note == "nothing to restore" else err)(note)
     for item in report.items:
         if item.status == "planned":
-            print("would restore " + "\n".join(item.plan))
+            for number, line in enumerate(item.plan):
+                print(("would restore " if number == 0 else "") + line)  # already visible
             continue
         line = f"{item.status:<9} {item.session}  {item.message}".rstrip()
-        (print if item.status != "failed" else err)(line)
+        (say if item.status != "failed" else err)(line)
         for warning in item.warnings:
-            print(f"          warning: {warning}")
+            say(f"          warning: {warning}")
     if report.items and not dry_run:
-        print(
+        say(
             f"restored {report.count('restored')}, skipped {report.count('skipped')}, "
             f"failed {report.count('failed')}"
         )

@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from guardian.cli.output import emit_json, err
+from guardian.cli.output import emit_json, err, say
 from guardian.errors import TmuxError
 from guardian.operations.engine import Engine
 from guardian.operations.snapshot import SnapshotReport, take_snapshot
@@ -48,14 +48,14 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     else:
         for s in items:
             if s.status == "saved":
-                print(
+                say(
                     f"saved     {s.session}  ({s.windows} windows, {s.panes} panes) "
                     f"-> {s.checkpoint_id}"
                 )
             elif s.status == "unchanged":
-                print(f"unchanged {s.session}  (checkpoint {s.checkpoint_id} is current)")
+                say(f"unchanged {s.session}  (checkpoint {s.checkpoint_id} is current)")
             elif s.status == "ignored":
-                print(f"ignored   {s.session}  (matches an ignore pattern)")
+                say(f"ignored   {s.session}  (matches an ignore pattern)")
             else:
                 err(f"no session named '{s.session}' on {s.server}")
         for note in (n for r in reports for n in r.notes):
@@ -64,7 +64,7 @@ def cmd_snapshot(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
             err(error)
         saved = sum(1 for s in items if s.status == "saved")
         if items:
-            print(
+            say(
                 f"{saved} saved, {sum(1 for s in items if s.status == 'unchanged')} unchanged "
                 f"in {time.perf_counter() - started:.2f}s"
             )

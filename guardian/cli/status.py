@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from guardian.cli.output import age, emit_json
+from guardian.cli.output import age, emit_json, say
 from guardian.operations.engine import Engine
 
 
@@ -22,14 +22,14 @@ def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         return 0
     for server in servers:
         if server["watcher_pid"]:
-            print(
+            say(
                 f"{server['server']}: watcher pid {server['watcher_pid']}, "
                 f"last poll {server['last_poll_age']:.1f}s ago"
             )
         if not server["running"]:
-            print(f"{server['server']}: {server['message']}")
+            say(f"{server['server']}: {server['message']}")
     if not rows:
-        print("no sessions")
+        say("no sessions")
         return 0
     width = max(len(r["name"]) for r in rows)
     for r in rows:
@@ -41,15 +41,15 @@ def cmd_status(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         where = f"{r['server']}:" if len(engine.servers) > 1 else ""
         health = r["health"] + (" (paused)" if r["paused"] else "")
         health += " (given up)" if r["given_up"] else ""
-        print(
+        say(
             f"{where}{r['name']:<{width}}  {health:<12}  "
             f"{'attached' if r['attached'] else 'detached':<8}  "
             f"{r['windows']}w/{r['panes']}p  checkpoint {last}"
         )
         for line in r["evidence"]:
-            print(f"    {line}")
+            say(f"    {line}")
         if r["given_up"]:
-            print(f"    given up: {r['given_up']}")
+            say(f"    given up: {r['given_up']}")
     return 0
 
 
@@ -61,7 +61,7 @@ def cmd_history(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         emit_json({"entries": [json.loads(e.model_dump_json(exclude_none=True)) for e in entries]})
         return 0
     if not entries:
-        print("no recovery history")
+        say("no recovery history")
     for e in entries:
         when = e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         what = e.action or e.health or e.kind
@@ -70,7 +70,7 @@ def cmd_history(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
             line += f"  -> {e.outcome}"
         if e.duration_ms is not None:
             line += f" ({e.duration_ms:.0f} ms)"
-        print(line)
+        say(line)
         for evidence in e.evidence:
-            print(f"    {evidence}")
+            say(f"    {evidence}")
     return 0

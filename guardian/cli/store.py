@@ -7,11 +7,10 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from guardian.cli.output import age, emit_json, err
+from guardian.cli.output import age, emit_json, err, say
 from guardian.operations.engine import Engine
 from recovery.checkpoint import CheckpointError, NewerCheckpointError
 from recovery.may_run import Trust
-from recovery.may_run.text import visible
 from recovery.store import CheckpointEntry, session_key
 
 
@@ -61,16 +60,16 @@ def cmd_checkpoints(engine: Engine, args: argparse.Namespace, *, explicit_server
         emit_json({"checkpoints": rows})
         return 0
     if not rows:
-        print("no checkpoints")
+        say("no checkpoints")
         return 0
     for row in rows:
         when = age(datetime.fromisoformat(row["created_at"]))
         if row["verified"]:
             whose = "" if row["trust"] == "own" else f"  ({row['trust']}: commands held)"
             line = f"{row['id']}  {row['session']}  {row['windows']}w/{row['panes']}p  {when}"
-            print(visible(line + whose))
+            say(line + whose)
         else:
-            print(visible(f"{row['id']}  BAD ({row['error']})  {when}"))
+            say(f"{row['id']}  BAD ({row['error']})  {when}")
     return 0
 
 
@@ -100,7 +99,7 @@ def cmd_verify(engine: Engine, args: argparse.Namespace, *, explicit_server: boo
     else:
         for item in bad:
             where = f" (moved to {item['moved_to']})" if item.get("moved_to") else ""
-            err(visible(f"BAD {item['path']}: {item['reason']}{where}"))
+            err(f"BAD {item['path']}: {item['reason']}{where}")
         held = f", {foreign} not yours (commands held)" if foreign else ""
-        print(f"{len(entries)} checked, {ok} ok{held}, {len(bad)} bad")
+        say(f"{len(entries)} checked, {ok} ok{held}, {len(bad)} bad")
     return 1 if bad else 0

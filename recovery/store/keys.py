@@ -20,10 +20,13 @@ def new_checkpoint_id(now: datetime) -> str:
 
 
 def parse_checkpoint_id(checkpoint_id: str) -> datetime | None:
-    match = _ID_RE.match(checkpoint_id)
+    match = _ID_RE.fullmatch(checkpoint_id)
     if not match:
         return None
-    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
+    except ValueError:  # month 13, second 61: shaped like an id, but no time
+        return None
 
 
 def server_key(socket_path: str) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from recovery.may_run.text import visible
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -25,9 +28,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(self.title_text, id="confirm-title")
+            yield Label(Text(visible(self.title_text)), id="confirm-title")
             with VerticalScroll(id="confirm-body"):
-                yield Static("\n".join(self.lines), markup=False)
+                yield Static(Text("\n".join(visible(line) for line in self.lines)))
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes} (y)", variant="warning", id="yes")
                 yield Button("Cancel (n)", variant="primary", id="no")

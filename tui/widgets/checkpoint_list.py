@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from guardian.view import CheckpointRow
-from tui.formatting import age
+from tui.formatting import age, plain
 
 
 class CheckpointList(DataTable[object]):
@@ -33,7 +33,7 @@ class CheckpointList(DataTable[object]):
                 age(now - row.created_at),
                 f"{row.windows}/{row.panes}",
                 ok,
-                row.reason or row.error,
+                plain(row.reason or row.error),
                 key=row.id,
             )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from rich.text import Text
 from textual.widgets import DataTable
 
 from guardian.view import HistoryRow
+from tui.formatting import plain
 
 
 class RecoveryLog(DataTable[object]):
@@ -26,7 +26,7 @@ class RecoveryLog(DataTable[object]):
             style = {True: "green", False: "bold red", None: ""}[row.ok]
             self.add_row(
                 time.strftime("%H:%M:%S", time.localtime(row.at)),
-                row.session,
-                row.what,
-                Text(row.outcome, style=style),
+                plain(row.session),
+                plain(row.what),
+                plain(row.outcome, style=style),
             )

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from guardian.view import SessionDetail as Detail
+from tui.formatting import plain
 
 
 class SessionDetail(Static):
@@ -20,19 +21,18 @@ class SessionDetail(Static):
         table.add_column("program", ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column("cwd", ratio=2, no_wrap=True, overflow="ellipsis")
         for pane in detail.panes:
-            program = Text(pane.program, style="bold red" if pane.dead else "")
-            table.add_row(
-                f"{pane.window}.{pane.pane}" + ("*" if pane.active else ""), program, pane.cwd
-            )
+            program = plain(pane.program, style="bold red" if pane.dead else "")
+            where = plain(f"{pane.window}.{pane.pane}" + ("*" if pane.active else ""))
+            table.add_row(where, program, plain(pane.cwd))
         parts: list[object] = []
-        if detail.row.evidence:
-            parts.append(Text("\n".join(detail.row.evidence), style="yellow"))
+        for line in detail.row.evidence:
+            parts.append(plain(line, style="yellow"))
         if detail.row.given_up:
-            parts.append(Text(f"given up: {detail.row.given_up}", style="bold red"))
+            parts.append(plain(f"given up: {detail.row.given_up}", style="bold red"))
         parts.append(table)
         if detail.differences:
             label = "vs checkpoint: " if detail.checkpoint_id else ""
-            parts.append(Text(label + "; ".join(detail.differences), style="italic"))
+            parts.append(plain(label + "; ".join(detail.differences), style="italic"))
         else:
             parts.append(Text("same as its newest checkpoint", style="dim"))
         self.update(Group(*parts))  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from guardian.view import SessionRow
-from tui.formatting import age, badge
+from tui.formatting import age, badge, plain
 
 
 def row_key(row: SessionRow) -> str:
@@ -41,12 +41,12 @@ class SessionTable(DataTable[object]):
             self.rows_by_key[key] = row
             checkpoint = age(now - row.last_checkpoint_at) if row.last_checkpoint_at else "never"
             self.add_row(
-                row.name,
+                plain(row.name),
                 badge(row.health, paused=row.paused, given_up=row.given_up is not None),
                 "attached" if row.attached else "detached",
                 f"{row.windows}/{row.panes}",
                 checkpoint,
-                row.last_recovery or "-",
+                plain(row.last_recovery or "-"),
                 key=key,
             )
         if selected in self.rows_by_key:
