@@ -17,6 +17,8 @@ MAX_CELL = 10_000
 """tmux's own window limit (WINDOW_MAXIMUM)."""
 MAX_PANES = 1_000
 MAX_LENGTH = 100_000
+MAX_DEPTH = 32
+"""Splits inside splits: real layouts nest a few levels; tmux's parser recurses."""
 
 
 class LayoutError(ValueError):
@@ -85,6 +87,12 @@ def check_layout(layout: str) -> None:
         raise LayoutError("no checksum")
     if layout_checksum(layout[5:]) != layout[:4]:
         raise LayoutError("checksum mismatch")
+    depth = deepest = 0
+    for char in layout:
+        depth += 1 if char in "{[" else -1 if char in "}]" else 0
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise LayoutError(f"splits nested {deepest} deep")
     try:
         cells = layout_panes(layout)
     except RecursionError:

@@ -59,7 +59,7 @@ class PaneLaunch(BaseModel):
         if self.kind is LaunchKind.RUN_IN_SHELL:
             return visible(f"shell, then runs {self.keys}{why}")
         if self.kind is LaunchKind.TYPED:
-            return visible(f"shell, with '{self.keys}' typed, held: Enter runs it{why}")
+            return visible(f"shell, with '{self.keys}' typed, not run (Enter runs it){why}")
         if self.kind is LaunchKind.SURVIVOR:
             return visible(f"shell ({self.keys} still runs from before: not started twice)")
         return visible(f"shell{why}")
@@ -105,6 +105,15 @@ class SessionPlan(BaseModel):
     @property
     def pane_count(self) -> int:
         return sum(len(w.panes) for w in self.windows)
+
+    def held(self) -> list[str]:
+        """A line per pane whose command comes back held or refused, with the reason."""
+        return [
+            visible(f"window {w.index} pane {p.index}: ") + p.launch.describe()
+            for w in self.windows
+            for p in w.panes
+            if p.launch.reason
+        ]
 
     def describe(self) -> list[str]:
         whose = "" if self.trust is Trust.OWN else f" ({self.trust.value}: commands held)"

@@ -45,7 +45,8 @@ class SigningKey:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def verifies(self, message: bytes, mac: str) -> bool:
-        return hmac.compare_digest(self.sign(message), mac)
+        expected = self.sign(message).encode("ascii")
+        return hmac.compare_digest(expected, mac.encode("utf-8", "surrogateescape"))
 
 
 class KeyRing:

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
 from guardian.view import (
     CheckpointRow,
@@ -118,7 +119,9 @@ class GuardianApp(SessionActions):
         self.load_selection()
 
     def load_selection(self) -> None:
-        self.load_details(self.query_one(SessionTable).selected, self.history_all)
+        tables = self.query(SessionTable)
+        if tables:  # not while the app is closing
+            self.load_details(tables.first().selected, self.history_all)
 
     @work(group="details", exclusive=True, thread=True)
     def load_details(self, row: SessionRow | None, history_all: bool) -> None:
@@ -126,6 +129,8 @@ class GuardianApp(SessionActions):
         detail = self.service.detail(row) if row else None
         checkpoints = self.service.checkpoints(row) if row else []
         history = self.service.history(None if history_all or row is None else row.name)
+        if get_current_worker().is_cancelled:
+            return  # a newer selection, or the app is closing: nothing to show it in
         self.call_from_thread(self._show_details, detail, checkpoints, history)
 
     def _show_details(
@@ -134,6 +139,8 @@ class GuardianApp(SessionActions):
         checkpoints: list[CheckpointRow],
         history: list[HistoryRow],
     ) -> None:
+        if not self.is_running or self.screen is not self.screen_stack[0]:
+            return  # closing, or a dialog is open: the next selection shows it
         self.query_one(DetailPanel).show(detail)
         listing = self.query_one(CheckpointList)
         keep = listing.cursor_row
@@ -142,7 +149,7 @@ class GuardianApp(SessionActions):
             listing.move_cursor(row=keep, animate=False)
         self.query_one(RecoveryLog).show(history)
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
-        self.query_one("#history").border_title = f"recovery history: {scope}"
+        self.query_one("#history").border_title = plain(f"recovery history: {scope}")
 
     def action_toggle_history(self) -> None:
         self.history_all = not self.history_all

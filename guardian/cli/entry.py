@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return dispatch(args)
+    except BrokenPipeError:
+        # `... | head` closed the pipe: quiet, and no second complaint when Python flushes
+        # stdout on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except UsageError as exc:
         return _fail(str(exc), 2)
     except ConfigError as exc:
@@ -61,12 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except BrokenPipeError:
-        # `... | head` closed the pipe: quiet, and no second complaint when Python flushes
-        # stdout on the way out.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
     except Exception as exc:  # a bug, not a user mistake: still one line unless asked
         if os.environ.get("TMUX_GUARDIAN_DEBUG"):
             raise

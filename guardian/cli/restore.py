@@ -40,6 +40,7 @@ def report_json(report: RestoreReport) -> dict[str, object]:
                 "message": i.message,
                 "warnings": i.warnings,
                 "plan": i.plan,
+                "held": i.held,
             }
             for i in report.items
         ],
@@ -60,6 +61,8 @@ def print_report(report: RestoreReport, *, dry_run: bool) -> None:
             continue
         line = f"{item.status:<9} {item.session}  {item.message}".rstrip()
         (say if item.status != "failed" else err)(line)
+        for line in item.held:
+            say(f"          held: {line}")
         for warning in item.warnings:
             say(f"          warning: {warning}")
     if report.items and not dry_run:

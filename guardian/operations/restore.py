@@ -7,6 +7,7 @@ Never touches a session it does not restore: existing names are skipped unless -
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,9 +23,11 @@ from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.executables import resolver
 from guardian.tmux.executor import PlanExecutor, SessionOutcome, session_name_arg
 from guardian.tmux.names import vis_session_name
-from guardian.tmux.probes import process_is_running
+from guardian.tmux.probes import survivors
 from guardian.tmux.targets import ServerTarget
+from recovery.checkpoint import Checkpoint
 from recovery.may_run import Resolver
+from recovery.models import ProgramState
 from recovery.plan import PlanContext, SessionPlan, plan_session
 from recovery.store.resign import resign_legacy
 
@@ -40,6 +43,8 @@ class RestoreItem:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    """Panes whose commands came back held (typed, not run) or refused, and why."""
 
 
 @dataclass
@@ -169,8 +174,13 @@ def _plan_all(
             continue
         replaces = live.get(name) if replace else None
         build_name = f"{name}-restoring-{secrets.token_hex(3)}" if replaces else name
+        # The programs of a session about to be replaced die with it: none survives it.
+        alive = set() if replaces else survivors(_programs(candidate.checkpoint))
         context = PlanContext(
-            engine.settings, candidate.trust, resolve=resolve, still_running=process_is_running
+            engine.settings,
+            candidate.trust,
+            resolve=resolve,
+            still_running=_member_of(alive),
         )
         plan = plan_session(candidate.checkpoint, context, name=build_name)
         planned.append(_Planned(candidate, plan, replaces, name))
@@ -192,6 +202,19 @@ def _join_restore_set(engine: Engine, target: ServerTarget, report: RestoreRepor
         joining = [name for name in restored if name not in names]
         if joining:
             store.write_manifest(socket_path, names + joining, datetime.now(UTC))
+
+
+def _member_of(pids: set[int]) -> Callable[[ProgramState], bool]:
+    return lambda program: program.pid in pids
+
+
+def _programs(checkpoint: Checkpoint) -> list[ProgramState]:
+    return [
+        pane.program
+        for window in checkpoint.session.windows
+        for pane in window.panes
+        if pane.program is not None
+    ]
 
 
 def _dry_run_item(item: _Planned) -> RestoreItem:
@@ -221,4 +244,7 @@ def _built_item(adapter: TmuxAdapter, item: _Planned, outcome: SessionOutcome) -
     message = (
         f"{len(plan.windows)} windows, {plan.pane_count} panes from checkpoint {plan.checkpoint_id}"
     )
-    return RestoreItem(label, item.name, "restored", plan.checkpoint_id, message, outcome.warnings)
+    warnings = [*plan.warnings, *outcome.warnings]
+    return RestoreItem(
+        label, item.name, "restored", plan.checkpoint_id, message, warnings, held=plan.held()
+    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -199,7 +201,24 @@ def _only_child(pid: int, depth: int = 4) -> ProgramState | None:
     return None
 
 
-def process_is_running(program: ProgramState) -> bool:
-    """The very process of a checkpoint still runs (same pid AND same start time)."""
+def _alive_as_recorded(program: ProgramState) -> bool:
+    """The very process (same pid AND start time), and not a zombie or exiting."""
     stat = read_stat(program.pid)
-    return stat is not None and abs(start_time(stat) - program.started_at) < 0.05
+    return (
+        stat is not None
+        and stat.state not in ("Z", "X", "x")
+        and abs(start_time(stat) - program.started_at) < 0.05
+    )
+
+
+def survivors(programs: Sequence[ProgramState], settle: float = 0.5) -> set[int]:
+    """Pids of the recorded programs that really survived: still alive after a bounded
+    moment. A crash or a closed session leaves its programs dying of SIGHUP, then zombies
+    until something reaps them (0.5-1 s here, never in a container whose init does not
+    reap): pid and start time alone would call them survivors and start nothing."""
+    candidates = [p for p in programs if p.pid > 0 and _alive_as_recorded(p)]
+    deadline = time.monotonic() + settle
+    while candidates and time.monotonic() < deadline:
+        time.sleep(0.02)
+        candidates = [p for p in candidates if _alive_as_recorded(p)]
+    return {p.pid for p in candidates}

@@ -61,8 +61,11 @@ def _tmuxp_window(window: object, w_index: int, base: str, home: str) -> WindowS
     layout = window.get("layout") or "tiled"
     if not isinstance(layout, str):
         raise ImportError_(f"'{where}.layout': must be a layout name or string")
+    index = window.get("window_index", w_index)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= 100_000:
+        raise ImportError_(f"'{where}.window_index': must be a number from 0 to 100000")
     return WindowState(
-        index=int(window.get("window_index", w_index)),
+        index=index,
         window_id="@?",
         name=str(window.get("window_name") or ""),
         width=200,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-DEFAULT_ALLOWED = ("LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "COLORTERM", "NO_COLOR")
-
 # Names that run or load code when set: never, whatever the config says.
 NEVER = (
     "LD_*", "PATH", "PROMPT_COMMAND", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4",
@@ -17,8 +15,9 @@ NEVER = (
 )  # fmt: skip
 
 
-def environment_refusal(name: str, allowed: Sequence[str] = DEFAULT_ALLOWED) -> str | None:
-    """Why `name` may not be set again, or None when it may."""
+def environment_refusal(name: str, allowed: Sequence[str]) -> str | None:
+    """Why `name` may not be set again, or None when it may (`allowed`: config
+    `environment`)."""
     if any(fnmatchcase(name, pattern) for pattern in NEVER):
         return f"{name} makes programs run commands or load code: never set again"
     if not any(fnmatchcase(name, pattern) for pattern in allowed):
