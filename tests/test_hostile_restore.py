@@ -4,7 +4,6 @@ layouts come back, and the held commands are visible in the panes and in the out
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
