@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Set up a checkout: system packages if missing (tmux, python3-venv, and any named as
-# arguments), then .venv with tmux-guardian installed. `--dev` adds the test tools.
+# arguments: COMMAND or COMMAND:PACKAGE), then .venv with tmux-guardian installed. `--dev`
+# adds the test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
 need=()
 for arg in "$@"; do
-  if [ "$arg" = --dev ]; then extras="[dev]"; else command -v "$arg" >/dev/null || need+=("$arg"); fi
+  if [ "$arg" = --dev ]; then
+    extras="[dev]"
+  else
+    command -v "${arg%%:*}" >/dev/null || need+=("${arg#*:}")
+  fi
 done
 command -v tmux >/dev/null || need+=(tmux)
-python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+[ -x .venv/bin/python ] || python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: please install ${need[*]} with your system's package manager" >&2
@@ -21,7 +26,22 @@ if [ "${#need[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-[ -x .venv/bin/python ] || python3 -m venv .venv
+# A launch after the first costs no pip call: a stamp of what the install came from.
+# (A .venv set up with the test tools also serves a launch without them.)
+stamp_file=.venv/.tmux-guardian-setup
+stamp=$( { cat pyproject.toml; python3 --version 2>&1; } | sha256sum | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ -f "$stamp_file" ]; then
+  read -r have have_extras < "$stamp_file" || true
+  if [ "$have" = "$stamp" ] && { [ -z "$extras" ] || [ "${have_extras:-}" = "$extras" ]; }; then
+    exit 0
+  fi
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv and installing tmux-guardian${extras:+ with its test tools} (once; a minute or so)" >&2
+  python3 -m venv .venv
+else
+  echo "setup: pyproject.toml changed: updating .venv" >&2
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
@@ -30,3 +50,4 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
   echo "setup: installing tmux-guardian into .venv failed (output above)" >&2
   exit 1
 fi
+printf '%s %s\n' "$stamp" "$extras" > "$stamp_file"

@@ -4,7 +4,8 @@
 # ever use private tmux servers (-S under /tmp) and temporary HOMEs. Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --dev less
+# The programs the tests restore (and attack through) are real ones.
+bash scripts/setup.sh --dev less vim man:man-db ssh:openssh-client watch:procps bash
 .venv/bin/ruff check .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/python scripts/check_sizes.py
