@@ -72,7 +72,7 @@ class Settings(_Strict):
         (), description="more argument rules, added to the built-in ones (`[[rules]]`)"
     )
     environment: tuple[str, ...] = Field(
-        ("LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "COLORTERM", "NO_COLOR"),
+        ("LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "COLORTERM", "NO_COLOR", "LESS", "MORE"),
         description="environment variable names that may come back with a program",
     )
     type_unlisted_commands: bool = True

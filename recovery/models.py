@@ -24,6 +24,13 @@ class ProgramState(_Frozen):
     exe: str | None = None
     """Real path of the executable that ran (`/proc/PID/exe`): argv is only a claim (a
     program may rename itself with `exec -a`); this is what actually ran."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Variables it got beyond its shell's (`LESS=-R less f`, `env VAR=x ...`, or exported
+    in the shell before it started). Only allowlisted names come back."""
+    withheld: tuple[str, ...] = ()
+    """Names of variables with secrets (tokens, keys, passwords): never saved."""
+    nohup: bool = False
+    """Started with SIGHUP ignored (`nohup`): comes back with `nohup`."""
 
     @property
     def name(self) -> str:
@@ -73,6 +80,9 @@ class PaneState(_Frozen):
     """The foreground program sleeps inside write() on the tty (XOFF, or a slow reader)."""
     written_bytes: int | None = None
     """Bytes the blocked writer has written so far: unchanged across polls = XOFF."""
+    job: tuple[ProgramState, ...] = ()
+    """Every process of the foreground job in pipeline order, when there is more than
+    one or a stage has wrappers (`program` is the first); empty otherwise."""
     typed_commands: tuple[str, ...] = ()
     """Shell text from an import (tmuxp `shell_command`, a resurrect command line), kept as
     written: never split into argv and joined again."""

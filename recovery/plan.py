@@ -61,7 +61,7 @@ class PaneLaunch(BaseModel):
         if self.kind is LaunchKind.TYPED:
             return visible(f"shell, with '{self.keys}' typed, not run (Enter runs it){why}")
         if self.kind is LaunchKind.SURVIVOR:
-            return visible(f"shell ({self.keys} still runs from before: not started twice)")
+            return visible(f"shell ({self.reason})")
         return visible(f"shell{why}")
 
 
@@ -75,6 +75,14 @@ class PanePlan(BaseModel):
     geometry: tuple[int, int, int, int]
     launch: PaneLaunch
     contents: str | None = None
+
+    @property
+    def shown_first(self) -> str | None:
+        """Text the pane shows before its shell: its saved contents, and a survivor's
+        notice."""
+        notice = self.launch.reason if self.launch.kind is LaunchKind.SURVIVOR else None
+        parts = [part for part in (self.contents, notice) if part]
+        return "\n".join(parts) if parts else None
 
 
 class WindowPlan(BaseModel):
@@ -112,7 +120,16 @@ class SessionPlan(BaseModel):
             visible(f"window {w.index} pane {p.index}: ") + p.launch.describe()
             for w in self.windows
             for p in w.panes
-            if p.launch.reason
+            if p.launch.reason and p.launch.kind is not LaunchKind.SURVIVOR
+        ]
+
+    def survivors(self) -> list[str]:
+        """A line per program that survived the crash and still runs (not started twice)."""
+        return [
+            visible(f"window {w.index} pane {p.index}: {p.launch.reason}")
+            for w in self.windows
+            for p in w.panes
+            if p.launch.kind is LaunchKind.SURVIVOR
         ]
 
     def describe(self) -> list[str]:
@@ -150,7 +167,9 @@ def plan_launch(pane: PaneState, context: PlanContext) -> PaneLaunch:
         return _dead_pane_launch(pane)
     program = pane.program
     if program is not None and program.pid and context.still_running(program):
-        return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=shlex.join(program.argv))
+        line = shlex.join(program.argv)
+        notice = f"{line}, pid {program.pid}, survived the crash and still runs: not started twice"
+        return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=line, reason=notice)
     decision = decide(pane, context.trust, context.settings, context.resolve)
     if decision is None:
         return PaneLaunch(kind=LaunchKind.SHELL)
@@ -159,8 +178,9 @@ def plan_launch(pane: PaneState, context: PlanContext) -> PaneLaunch:
 
 def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
     if decision.mode is LaunchMode.RUN:
-        if decision.argv is not None and not pane.is_shell:
-            return PaneLaunch(kind=LaunchKind.COMMAND, command=decision.argv)
+        if not pane.is_shell:  # the pane's own command: a pipeline runs as its sh line
+            command = decision.argv or ("sh", "-c", decision.text)
+            return PaneLaunch(kind=LaunchKind.COMMAND, command=command)
         return PaneLaunch(kind=LaunchKind.RUN_IN_SHELL, keys=decision.text, press_enter=True)
     if decision.mode is LaunchMode.HOLD:
         return PaneLaunch(kind=LaunchKind.TYPED, keys=decision.text, reason=decision.reason)

@@ -21,6 +21,7 @@ import pytest
 
 from guardian.cli import main
 from guardian.tmux.names import tmux_arg
+from tests.zombies import ZombieHolder
 
 TMUX = shutil.which("tmux")
 needs_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -72,15 +73,23 @@ def guardian() -> Callable[..., Result]:
 
 
 class PrivateServer:
-    """A tmux server on a private socket; `cmd` runs tmux against it and nothing else."""
+    """A tmux server on a private socket; `cmd` runs tmux against it and nothing else.
+
+    Its first server is started under a subreaper (tests/zombies.py) that holds the dead
+    pane programs as zombies for 2 s: a crash in a test leaves what a real one leaves."""
 
     def __init__(self, socket: Path) -> None:
         self.socket = socket
         self.extra_pids: list[int] = []
+        self.holder: ZombieHolder | None = None
 
     def cmd(self, *args: str, check: bool = True) -> str:
+        argv = ["tmux", "-S", str(self.socket), "-f", "/dev/null", *map(tmux_arg, args)]
+        if self.holder is None and args and args[0] == "new-session" and "-d" in args:
+            self.holder = ZombieHolder.running(argv)
+            return self.holder.output
         done = subprocess.run(
-            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *map(tmux_arg, args)],
+            argv,
             capture_output=True,
             text=True,
             timeout=10,
@@ -109,8 +118,9 @@ class PrivateServer:
                 found += [proc, *proc.children(recursive=True)]
         return found
 
-    def crash(self, *, kill_programs: bool = True) -> None:
-        """kill -9 the server, as a crash would; optionally its pane programs too (reboot)."""
+    def crash(self, *, kill_programs: bool = False) -> None:
+        """kill -9 the server, as a crash would: its programs die of SIGHUP on their own
+        (and stay zombies for 2 s); `kill_programs` kills them too, and waits (a reboot)."""
         programs = self.descendants() if kill_programs else []
         pid = self.pid()
         os.kill(pid, signal.SIGKILL)
@@ -157,4 +167,6 @@ def tmux_server() -> Iterator[PrivateServer]:
         for proc in programs:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
+        if server.holder is not None:
+            server.holder.stop()
         shutil.rmtree(directory, ignore_errors=True)

@@ -99,6 +99,7 @@ def test_forged_checkpoint_restores_layout_and_holds_its_commands(
     def forge(payload: dict) -> None:  # type: ignore[type-arg]
         pane = payload["session"]["windows"][0]["panes"][0]
         pane["program"]["argv"] = ["touch", str(marker)]
+        pane.pop("job", None)
 
     resign(path, forge)
     verified = guardian("verify")

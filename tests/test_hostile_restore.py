@@ -64,6 +64,7 @@ def test_forged_checkpoint_restored_beside_a_watcher(
     def forge(payload: dict) -> None:  # type: ignore[type-arg]
         pane = payload["session"]["windows"][0]["panes"][0]
         pane["program"]["argv"] = ["touch", str(marker)]
+        pane.pop("job", None)
 
     forged = newest_path(guardian, "forged")
     resign(forged, forge)

@@ -115,7 +115,7 @@ def test_round_trip_is_exact(guardian, tmux_server: PrivateServer, dirs: dict[st
     sock = str(t.socket)
     result = guardian("-S", sock, "snapshot")
     assert result.code == 0, result.err
-    t.crash(kill_programs=True)  # a reboot: server and every program gone
+    t.crash()  # at real timing: the programs are still dying (zombies held 2 s)
 
     result = guardian("-S", sock, "restore")
     assert result.code == 0, result

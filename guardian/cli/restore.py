@@ -41,6 +41,7 @@ def report_json(report: RestoreReport) -> dict[str, object]:
                 "warnings": i.warnings,
                 "plan": i.plan,
                 "held": i.held,
+                "survivors": i.survivors,
             }
             for i in report.items
         ],
@@ -61,6 +62,8 @@ def print_report(report: RestoreReport, *, dry_run: bool) -> None:
             continue
         line = f"{item.status:<9} {item.session}  {item.message}".rstrip()
         (say if item.status != "failed" else err)(line)
+        for line in item.survivors:
+            say(f"          survived: {line}")
         for line in item.held:
             say(f"          held: {line}")
         for warning in item.warnings:

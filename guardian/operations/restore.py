@@ -45,6 +45,8 @@ class RestoreItem:
     plan: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     """Panes whose commands came back held (typed, not run) or refused, and why."""
+    survivors: list[str] = field(default_factory=list)
+    """Programs that survived the crash and still run: not started twice."""
 
 
 @dataclass
@@ -246,5 +248,12 @@ def _built_item(adapter: TmuxAdapter, item: _Planned, outcome: SessionOutcome) -
     )
     warnings = [*plan.warnings, *outcome.warnings]
     return RestoreItem(
-        label, item.name, "restored", plan.checkpoint_id, message, warnings, held=plan.held()
+        label,
+        item.name,
+        "restored",
+        plan.checkpoint_id,
+        message,
+        warnings,
+        held=plan.held(),
+        survivors=plan.survivors(),
     )

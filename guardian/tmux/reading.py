@@ -165,4 +165,5 @@ def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
         is_shell=facts.is_shell if facts else not f["pane_start_command"],
         program=facts.program if facts else None,
         stopped=facts.stopped if facts else False,
+        job=facts.job if facts else (),
     )

@@ -9,7 +9,7 @@ import os
 import socket
 from pathlib import Path
 
-from guardian.tmux.probes import read_stat
+from guardian.tmux.procfs import read_stat
 
 
 def boot_id() -> str:

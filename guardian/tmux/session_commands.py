@@ -82,8 +82,9 @@ class SessionCommands:
         launch = pane.launch
         if launch.kind is LaunchKind.COMMAND and launch.command:
             return [*args, *exact_argv(launch.command)]
-        if pane.contents:
-            path = self.contents.write(pane.contents)
+        shown = pane.shown_first
+        if shown:
+            path = self.contents.write(shown)
             if path is not None:
                 return [*args, "sh", "-c", _SHOW_CONTENTS, "sh", str(path)]
         return args

@@ -162,8 +162,9 @@ class Recoverer:
         outcomes: dict[str, Outcome] = {}
         for item in report.items:
             ok = item.status in ("restored", "skipped")
+            message = "; ".join([f"{item.status}: {item.message}", *item.survivors])
             outcomes[item.session] = Outcome(
-                ok, f"{item.status}: {item.message}", elapsed, item.warnings + report.notes
+                ok, message, elapsed, item.warnings + item.held + report.notes
             )
         for name in names:
             outcomes.setdefault(name, Outcome(False, "no checkpoint to rebuild from", elapsed))

@@ -15,6 +15,10 @@ NEVER = (
 )  # fmt: skip
 
 
+# Variables a program reads as more of its options: their values pass its argument rules.
+OPTION_VARIABLES = {"LESS": "less", "MORE": "more"}
+
+
 def environment_refusal(name: str, allowed: Sequence[str]) -> str | None:
     """Why `name` may not be set again, or None when it may (`allowed`: config
     `environment`)."""

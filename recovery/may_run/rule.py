@@ -13,7 +13,7 @@ only a per-pane choice made for the exact command, or vouching for an import, ra
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from config.rules import ArgumentRule
 from config.settings import Settings
 from recovery.may_run.arguments import argument_refusal
+from recovery.may_run.environment import OPTION_VARIABLES, environment_refusal
 from recovery.may_run.text import typing_refusal
 from recovery.models import PaneChoice, PaneState, ProgramState
 
@@ -82,32 +83,68 @@ class Recorded:
     program: ProgramState | None
     typed_commands: tuple[str, ...] = ()
     choice: PaneChoice | None = None
+    job: tuple[ProgramState, ...] = ()
 
     @classmethod
     def of(cls, pane: PaneState) -> Recorded:
-        return cls(pane.program, pane.typed_commands, pane.choice)
+        return cls(pane.program, pane.typed_commands, pane.choice, pane.job)
+
+    @property
+    def stages(self) -> tuple[ProgramState, ...]:
+        """The foreground job in pipeline order (one stage for a plain program)."""
+        if self.job:
+            return self.job
+        return (self.program,) if self.program is not None and self.program.argv else ()
 
 
-def command_text(pane: PaneState | Recorded) -> str:
-    """The recorded command as one line a shell reads back the same."""
-    if pane.typed_commands:
-        return "; ".join(pane.typed_commands)
-    if pane.program is not None and pane.program.argv:
-        return shlex.join(pane.program.argv)
-    return ""
+def environment_kept(program: ProgramState, allowed: Sequence[str]) -> list[tuple[str, str]]:
+    """The variables of a stage that come back: allowlisted names only, never one that
+    runs code, and a value a program reads as its options must pass its rules."""
+    kept = []
+    for name, value in program.env:
+        if environment_refusal(name, allowed) is not None:
+            continue
+        reader = OPTION_VARIABLES.get(name)
+        if reader is not None and argument_refusal(reader, _split(value)) is not None:
+            continue
+        kept.append((name, value))
+    return kept
+
+
+def environment_dropped(program: ProgramState, allowed: Sequence[str]) -> list[str]:
+    kept = {name for name, _ in environment_kept(program, allowed)}
+    return [name for name, _ in program.env if name not in kept] + list(program.withheld)
+
+
+def stage_text(program: ProgramState, allowed: Sequence[str] = ()) -> str:
+    """One stage as a person would type it: `LESS=-R nohup less f`."""
+    words = [f"{name}={shlex.quote(value)}" for name, value in environment_kept(program, allowed)]
+    if program.nohup:
+        words.append("nohup")
+    return " ".join([*words, shlex.join(program.argv)])
+
+
+def command_text(pane: PaneState | Recorded, allowed: Sequence[str] = ()) -> str:
+    """The recorded command as one line a shell reads back the same: shell text as it
+    was written, or the job's stages joined into a pipeline."""
+    recorded = pane if isinstance(pane, Recorded) else Recorded.of(pane)
+    if recorded.typed_commands:
+        return "; ".join(recorded.typed_commands)
+    return " | ".join(stage_text(stage, allowed) for stage in recorded.stages)
 
 
 def decide(
     pane: PaneState | Recorded, trust: Trust, settings: Settings, resolve: Resolver
 ) -> Decision | None:
     """How a recorded command comes back; None when there is none (a plain shell)."""
-    text = command_text(pane)
+    recorded = pane if isinstance(pane, Recorded) else Recorded.of(pane)
+    text = command_text(recorded, settings.environment)
     if not text:
         return None
     refusal = typing_refusal(text)
     if refusal is not None:
         return Decision(mode=LaunchMode.SHELL, reason=f"refused: the command {refusal}")
-    decision = _decide(pane, text, trust, settings, resolve)
+    decision = _decide(recorded, text, trust, settings, resolve)
     if decision.mode is LaunchMode.HOLD and not settings.type_unlisted_commands:
         reason = f"{decision.reason} (type_unlisted_commands is off)"
         return Decision(mode=LaunchMode.SHELL, reason=reason, text=text)
@@ -115,30 +152,31 @@ def decide(
 
 
 def _decide(
-    pane: PaneState | Recorded, text: str, trust: Trust, settings: Settings, resolve: Resolver
+    recorded: Recorded, text: str, trust: Trust, settings: Settings, resolve: Resolver
 ) -> Decision:
-    choice = pane.choice
+    choice = recorded.choice
     if choice is not None and choice.command == text and trust is Trust.OWN:
         return Decision(
             mode=LaunchMode(choice.mode),
             reason=f"your choice for this pane: {choice.mode}",
             text=text,
-            argv=_argv_of(pane),
+            argv=_argv_of(recorded, settings),
         )
     if trust is Trust.FOREIGN:
         return _held(text, "not your checkpoint (its signature is not your key's)")
     if trust is Trust.IMPORTED:
         return _held(text, "from an imported file you have not vouched for")
     if trust is Trust.VOUCHED:
-        return Decision(
-            mode=LaunchMode.RUN, reason="from an import you vouched for", text=text, argv=None
-        )
-    if pane.typed_commands or pane.program is None:
+        return Decision(mode=LaunchMode.RUN, reason="from an import you vouched for", text=text)
+    if recorded.typed_commands or not recorded.stages:
         return _held(text, "shell text, not a program with arguments")
-    why = program_refusal(pane.program, settings.allowlist, settings.rules, resolve)
-    if why is not None:
-        return _held(text, why)
-    return Decision(mode=LaunchMode.RUN, reason="allowlisted", text=text, argv=pane.program.argv)
+    for stage in recorded.stages:
+        why = program_refusal(stage, settings.allowlist, settings.rules, resolve)
+        if why is not None:
+            return _held(text, why)
+    return Decision(
+        mode=LaunchMode.RUN, reason="allowlisted", text=text, argv=_argv_of(recorded, settings)
+    )
 
 
 def program_refusal(
@@ -168,7 +206,20 @@ def _held(text: str, reason: str) -> Decision:
     return Decision(mode=LaunchMode.HOLD, reason=reason, text=text)
 
 
-def _argv_of(pane: PaneState | Recorded) -> tuple[str, ...] | None:
-    if pane.typed_commands or pane.program is None:
+def _argv_of(recorded: Recorded, settings: Settings) -> tuple[str, ...] | None:
+    """The exact argv when the command is one plain program (no pipeline, no wrapper);
+    None: it runs as the shell line it is."""
+    stages = recorded.stages
+    if recorded.typed_commands or len(stages) != 1:
         return None
-    return pane.program.argv
+    only = stages[0]
+    if only.nohup or environment_kept(only, settings.environment):
+        return None
+    return only.argv
+
+
+def _split(value: str) -> list[str]:
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return [value]

@@ -1,0 +1,155 @@
+"""Reading /proc: a process's state, argv, start time, executable, children, environment
+and signal dispositions. Plain os calls (this runs for every pane at every poll); nothing
+here raises for a process that vanished meanwhile: it just reports less."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import psutil
+
+from recovery.models import ProgramState
+
+SHELLS = frozenset(
+    {
+        "sh", "ash", "dash", "bash", "zsh", "fish", "ksh", "mksh", "oksh", "loksh", "pdksh",
+        "tcsh", "csh", "yash", "nu", "xonsh", "elvish", "pwsh", "rc", "es", "busybox",
+    }
+)  # fmt: skip
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_SIGHUP_BIT = 1 << 0  # signal 1 in /proc/PID/status bitmasks
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    state: str
+    ppid: int
+    pgrp: int
+    tpgid: int
+    start_ticks: int = 0
+
+
+@lru_cache(maxsize=1)
+def boot_time() -> float:
+    return psutil.boot_time()
+
+
+def read_proc(path: str, limit: int = 1 << 20) -> bytes | None:
+    """One /proc file, at most `limit` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        size = 0
+        while size < limit:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_stat(pid: int) -> ProcStat | None:
+    """Fields of /proc/PID/stat after the command name (which may hold spaces and parens)."""
+    raw = read_proc(f"/proc/{pid}/stat")
+    if not raw:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    try:
+        return ProcStat(
+            fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[5]), int(fields[19])
+        )
+    except (IndexError, ValueError):
+        return None
+
+
+def start_time(stat: ProcStat) -> float:
+    """Seconds since the epoch, computed as psutil computes `create_time()`."""
+    return boot_time() + stat.start_ticks / _CLOCK_TICKS
+
+
+def argv_of(pid: int) -> tuple[str, ...] | None:
+    raw = read_proc(f"/proc/{pid}/cmdline")
+    if not raw:  # a zombie or kernel thread has no argv
+        return None
+    return tuple(os.fsdecode(arg) for arg in raw.rstrip(b"\0").split(b"\0"))
+
+
+def executable_of(pid: int) -> str | None:
+    """What the process really runs (argv is only its claim: `exec -a vim ...`)."""
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    return exe.removesuffix(" (deleted)")  # upgraded since it started: the same path
+
+
+def program_state(pid: int, stat: ProcStat | None = None) -> ProgramState | None:
+    stat = stat or read_stat(pid)
+    argv = argv_of(pid)
+    if stat is None or argv is None:
+        return None
+    return ProgramState(argv=argv, pid=pid, started_at=start_time(stat), exe=executable_of(pid))
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children, from the kernel's own list (no scan of every process)."""
+    raw = read_proc(f"/proc/{pid}/task/{pid}/children", 65536)
+    return [int(child) for child in raw.split()] if raw else []
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    raw = read_proc(f"/proc/{pid}/environ", 1 << 18)
+    found: dict[str, str] = {}
+    for item in (raw or b"").split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep and name:
+            found[os.fsdecode(name)] = os.fsdecode(value)
+    return found
+
+
+def ignores_sighup(pid: int) -> bool:
+    """SIGHUP ignored: how `nohup` leaves the program it started."""
+    raw = read_proc(f"/proc/{pid}/status", 8192) or b""
+    for line in raw.splitlines():
+        if line.startswith(b"SigIgn:"):
+            return bool(int(line.split()[1], 16) & _SIGHUP_BIT)
+    return False
+
+
+def bytes_written(pid: int) -> int | None:
+    """`wchar` of /proc/PID/io: stands still only while the writer's output is stopped."""
+    raw = read_proc(f"/proc/{pid}/io", 4096)
+    if raw is None:
+        return None
+    for line in raw.splitlines():
+        if line.startswith(b"wchar:"):
+            return int(line.split()[1])
+    return None
+
+
+_SYS_WRITE = {"x86_64": b"1", "aarch64": b"64"}.get(os.uname().machine, b"1")
+
+
+def blocked_in_write(pid: int) -> bool:
+    """Sleeping inside write(): how a program stuck behind XOFF looks (FIELD_NOTES.md)."""
+    raw = read_proc(f"/proc/{pid}/syscall", 64)
+    return raw is not None and raw.split(b" ", 1)[0] == _SYS_WRITE
+
+
+def is_interactive_shell(argv: tuple[str, ...]) -> bool:
+    name = argv[0].rsplit("/", 1)[-1].lstrip("-") if argv else ""
+    return name in SHELLS and "-c" not in argv[1:]
+
+
+def is_shell_name(argv: tuple[str, ...]) -> bool:
+    return bool(argv) and argv[0].rsplit("/", 1)[-1].lstrip("-") in SHELLS
