@@ -12,7 +12,7 @@ Pure: no clock, no I/O. Built on FIELD_NOTES.md:
 from __future__ import annotations
 
 import signal
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,9 @@ class ClassifyInput:
     restore_set: Collection[str] = ()
     """Sessions the server should hold (its manifest minus tombstones)."""
     starting: bool = False
+    saved_by_server: Mapping[str, int] = field(default_factory=dict)
+    """At the start: the server pid each session of the restore set was last saved from.
+    A session missing from that very server was closed (a crash takes all or nothing)."""
     freeze_grace: float = 2.0
     rebooted: bool = False
 
@@ -141,7 +144,7 @@ def _classify_live(given: ClassifyInput) -> ClassifyResult:
     else:
         absences = _gone_from_live_server(given, state, pid)
     if given.starting:
-        _missing_at_start(given, live_names, pid, absences)
+        _missing_at_start(given, live_names, absences)
     verdicts += absences.verdicts
     new_memory = _memory_after_live(given, state, orphan, verdicts, learned)
     return ClassifyResult(verdicts, new_memory, absences.closed, absences.renamed)
@@ -213,20 +216,22 @@ def _gone_from_live_server(given: ClassifyInput, state: ServerState, pid: int | 
     return found
 
 
-def _missing_at_start(
-    given: ClassifyInput, live_names: set[str], pid: int | None, absences: _Absences
-) -> None:
-    """At the watcher's start, a session of the restore set that is not there crashed,
-    unless the hook wrote down that a person closed it while no watcher ran."""
+def _missing_at_start(given: ClassifyInput, live_names: set[str], absences: _Absences) -> None:
+    """At the watcher's start, a session of the restore set that is not there crashed
+    (the server was replaced, or the machine rebooted), unless the hook wrote down that a
+    person closed it while no watcher ran, or it was last saved from this very server."""
     closed_at_start = {e.name for e in given.probe.closed}
+    live_pid = given.probe.state.server.pid if given.probe.state else None
     for name in given.restore_set:
-        if name in closed_at_start and name not in live_names:
-            absences.closed.append(name)
-            continue
         if name in live_names or name in given.skip:
             continue
+        same_server = live_pid is not None and given.saved_by_server.get(name) == live_pid
+        if name in closed_at_start or (same_server and not given.rebooted):
+            absences.closed.append(name)
+            continue
         evidence = _start_evidence(given, "missing")
-        absences.verdicts.append(_absent(given.probe, name, Health.CRASHED, pid, evidence))
+        # The server runs: there is no old server to wait for, only the session to build.
+        absences.verdicts.append(_absent(given.probe, name, Health.CRASHED, None, evidence))
 
 
 def _memory_after_live(

@@ -108,6 +108,8 @@ class SessionPlan(BaseModel):
     checkpoint_id: str
     windows: tuple[WindowPlan, ...]
     trust: Trust = Trust.OWN
+    replaces: str | None = None
+    """The id of a live session this one takes the place of (`restore --replace`)."""
     warnings: tuple[str, ...] = ()
 
     @property

@@ -49,6 +49,11 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def state_dir(hermetic_env: Path) -> Path:
+    return hermetic_env / "state"
+
+
 @dataclass
 class Result:
     code: int

@@ -183,3 +183,44 @@ def test_a_real_survivor_is_reported_and_never_started_twice(
     history = guardian("history").out
     assert "survived" in history
     survivor[0].kill()
+
+
+def test_replace_restarts_the_programs_of_the_session_it_replaces(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`restore --replace` kills the live session's programs: it must start them again
+    (they are not "survivors" of a session it is about to kill); the dry run says so."""
+    t = tmux_server
+    (tmp_path / "README").write_text("r\n" * 50)
+    (tmp_path / "app.log").write_text("x\n")
+    t.cmd(
+        "new-session",
+        "-d",
+        "-s",
+        "work",
+        "-n",
+        "less",
+        "-x",
+        "120",
+        "-y",
+        "30",
+        "-c",
+        str(tmp_path),
+    )
+    t.cmd("send-keys", "-t", "=work:less", "-l", "less -S README")
+    t.cmd("send-keys", "-t", "=work:less", "Enter")
+    t.cmd("new-window", "-t", "=work:", "-n", "own", "-c", str(tmp_path), "tail -f app.log")
+    for name in ("less", "own"):
+        t.cmd("set-option", "-w", "-t", f"=work:{name}", "automatic-rename", "off")
+    want = {"less": [["less", "-S", "README"]], "own": [["tail", "-f", "app.log"]]}
+    wait_until(lambda: jobs(t) == want)
+    before = set(t.lines("#{pane_pid}"))
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    dry = guardian("-S", str(t.socket), "restore", "work", "--replace", "--dry-run")
+    assert "shell, then runs less -S README" in dry.out and "runs tail -f app.log" in dry.out
+    assert "not started twice" not in dry.out
+    result = guardian("-S", str(t.socket), "restore", "work", "--replace")
+    assert result.code == 0, result
+    wait_until(lambda: jobs(t) == want)
+    assert not before & set(t.lines("#{pane_pid}"))  # new panes, programs again
+    assert list(t.cmd("list-sessions", "-F", "#{session_name}").split()) == ["work"]

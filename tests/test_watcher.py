@@ -94,11 +94,6 @@ def server_from_removed_binary(server: PrivateServer, directory: Path, session: 
     old.unlink()
 
 
-@pytest.fixture
-def state_dir(hermetic_env: Path) -> Path:
-    return hermetic_env / "state"
-
-
 def test_kill_9_rebuilds_every_session(tmux_server: PrivateServer, state_dir: Path) -> None:
     t = tmux_server
     t.cmd("new-session", "-d", "-s", "work", "-x", "120", "-y", "40")

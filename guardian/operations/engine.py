@@ -9,6 +9,7 @@ from pathlib import Path
 from config.settings import Settings
 from guardian.errors import UsageError
 from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.building import is_building
 from guardian.tmux.targets import ServerTarget
 from recovery.signing import KeyRing
 from recovery.state_dir import check_state_dir
@@ -55,6 +56,10 @@ class Engine:
         return self.servers[0]
 
     def is_ignored(self, session_name: str) -> bool:
+        """Not guarded: config `ignore`, or a session still being built (never saved, never
+        in the restore set, until it has its real name)."""
+        if is_building(session_name):
+            return True
         return any(fnmatchcase(session_name, pattern) for pattern in self.settings.ignore)
 
 

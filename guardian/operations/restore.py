@@ -6,7 +6,6 @@ Never touches a session it does not restore: existing names are skipped unless -
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,9 +18,9 @@ from guardian.errors import (
 )
 from guardian.operations.engine import Engine
 from guardian.operations.restore_sources import Candidate, candidates_of, named_checkpoint
-from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.building import is_building, roll_back_abandoned
 from guardian.tmux.executables import resolver
-from guardian.tmux.executor import PlanExecutor, SessionOutcome, session_name_arg
+from guardian.tmux.executor import PlanExecutor, SessionOutcome
 from guardian.tmux.names import vis_session_name
 from guardian.tmux.probes import survivors
 from guardian.tmux.targets import ServerTarget
@@ -132,15 +131,19 @@ def _restore_on_server(
     target = group[0].target
     adapter = engine.adapter(target)
     try:
-        live = {s.name: s.session_id for s in adapter.read_server(probe_processes=False).sessions}
+        state = adapter.read_server(probe_processes=False)
     except (ServerAbsentError, ServerNotRunningError):
-        live = {}  # no server yet: the first new-session starts it
+        state = None  # no server yet: the first new-session starts it
     except TmuxError as exc:
         for candidate in group:
             report.items.append(
                 RestoreItem(target.label, candidate.name, "failed", message=str(exc))
             )
         return
+    live: dict[str, str] = {}
+    if state is not None:
+        roll_back_abandoned(adapter, state)  # what a killed rebuild left half-built
+        live = {s.name: s.session_id for s in state.sessions if not is_building(s.name)}
     resolve = resolver(adapter.global_path() if live else None)
     planned = _plan_all(engine, group, live, report, replace, as_name, resolve)
     if dry_run:
@@ -148,7 +151,7 @@ def _restore_on_server(
     elif planned:
         outcomes = PlanExecutor(adapter, engine.scratch_dir).execute([p.plan for p in planned])
         for item, outcome in zip(planned, outcomes, strict=True):
-            report.items.append(_built_item(adapter, item, outcome))
+            report.items.append(_built_item(item, outcome))
         _join_restore_set(engine, target, report)
 
 
@@ -175,7 +178,6 @@ def _plan_all(
             report.items.append(RestoreItem(label, name, "skipped", candidate.checkpoint.id, why))
             continue
         replaces = live.get(name) if replace else None
-        build_name = f"{name}-restoring-{secrets.token_hex(3)}" if replaces else name
         # The programs of a session about to be replaced die with it: none survives it.
         alive = set() if replaces else survivors(_programs(candidate.checkpoint))
         context = PlanContext(
@@ -184,7 +186,8 @@ def _plan_all(
             resolve=resolve,
             still_running=_member_of(alive),
         )
-        plan = plan_session(candidate.checkpoint, context, name=build_name)
+        plan = plan_session(candidate.checkpoint, context, name=name)
+        plan = plan.model_copy(update={"replaces": replaces})
         planned.append(_Planned(candidate, plan, replaces, name))
     return planned
 
@@ -227,22 +230,12 @@ def _dry_run_item(item: _Planned) -> RestoreItem:
     return RestoreItem(label, item.name, "planned", item.plan.checkpoint_id, plan=lines)
 
 
-def _built_item(adapter: TmuxAdapter, item: _Planned, outcome: SessionOutcome) -> RestoreItem:
+def _built_item(item: _Planned, outcome: SessionOutcome) -> RestoreItem:
     label, plan = item.candidate.target.label, item.plan
     if not outcome.ok:
         return RestoreItem(
             label, item.name, "failed", plan.checkpoint_id, outcome.error or "failed"
         )
-    if item.replaces and outcome.session_id:
-        try:
-            adapter.run_commands(
-                [
-                    ["kill-session", "-t", item.replaces],
-                    ["rename-session", "-t", outcome.session_id, session_name_arg(item.name)],
-                ]
-            )
-        except TmuxError as exc:
-            outcome.warnings.append(f"could not swap in the new session: {exc}")
     message = (
         f"{len(plan.windows)} windows, {plan.pane_count} panes from checkpoint {plan.checkpoint_id}"
     )

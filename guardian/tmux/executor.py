@@ -68,7 +68,10 @@ class PlanExecutor:
             for make_pieces, read_output in phases:
                 phase = BatchedPhase(self.adapter, self._marker, make_pieces, read_output, fail)
                 built = phase.run(built)
-            self._verify(built, outcomes)
+            verified = self._verify(built, outcomes)
+            naming = BatchedPhase(self.adapter, self._marker, self.commands.name_pieces, None, fail)
+            for item in naming.run(verified):
+                self._succeed(item, outcomes)
         except TmuxError as exc:  # server gone or not answering: nothing more can be done
             for item in built:
                 self._fail(item, outcomes, f"tmux stopped answering: {exc}")
@@ -83,9 +86,13 @@ class PlanExecutor:
 
     # -- verification and rollback -------------------------------------------------------
 
-    def _verify(self, built: list[BuiltSession], outcomes: dict[int, SessionOutcome]) -> None:
+    def _verify(
+        self, built: list[BuiltSession], outcomes: dict[int, SessionOutcome]
+    ) -> list[BuiltSession]:
+        """The sessions that are as planned (the others are failed and removed)."""
         state = self.adapter.read_server(probe_processes=False)
         live = {session.session_id: session for session in state.sessions}
+        whole: list[BuiltSession] = []
         for item in built:
             session = live.get(item.session_id)
             if session is None:
@@ -95,10 +102,15 @@ class PlanExecutor:
             if problems:
                 self._fail(item, outcomes, "; ".join(problems))
                 continue
-            warnings += missing_directories(item.plan)
-            outcomes[id(item.plan)] = SessionOutcome(
-                item.plan.name, item.plan.checkpoint_id, True, item.session_id, warnings=warnings
-            )
+            item.warnings = warnings + missing_directories(item.plan)
+            whole.append(item)
+        return whole
+
+    @staticmethod
+    def _succeed(item: BuiltSession, outcomes: dict[int, SessionOutcome]) -> None:
+        outcomes[id(item.plan)] = SessionOutcome(
+            item.plan.name, item.plan.checkpoint_id, True, item.session_id, warnings=item.warnings
+        )
 
     def _fail(self, item: BuiltSession, outcomes: dict[int, SessionOutcome], error: str) -> None:
         with contextlib.suppress(TmuxError):

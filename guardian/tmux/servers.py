@@ -85,9 +85,19 @@ def foreign_binary(pid: int, installed: str | None) -> str | None:
         return None
     if exe.endswith(" (deleted)"):
         return f"/proc/{pid}/exe"
-    if installed and os.path.realpath(installed) != os.path.realpath(exe):
+    if installed and _is_elf(installed) and os.path.realpath(installed) != os.path.realpath(exe):
         return f"/proc/{pid}/exe"
     return None
+
+
+def _is_elf(path: str) -> bool:
+    """A wrapper script in front of tmux (as Nix and others install it) is not a binary to
+    compare a server's with."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def process_gone(pid: int) -> bool:

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from guardian.tmux.building import building_name
 from guardian.tmux.names import exact_argv, format_literal, unvis_session_name
 from guardian.tmux.reading import FIELD_SEP
 from recovery.files import PRIVATE_FILE, ensure_private_dir
@@ -30,10 +31,13 @@ class BuiltSession:
     """A session under construction: its plan and the ids tmux gave what was built."""
 
     plan: SessionPlan
+    build_name: str = field(default_factory=building_name)
+    """The name it is built under; it gets its real one once whole (tmux.building)."""
     session_id: str = ""
     window_ids: list[str] = field(default_factory=list)
     pane_ids: list[list[str]] = field(default_factory=list)
     first_window_index: int = -1
+    warnings: list[str] = field(default_factory=list)
 
 
 def session_name_arg(name: str) -> str:
@@ -95,7 +99,7 @@ class SessionCommands:
         plan = item.plan
         window, pane = plan.windows[0], plan.windows[0].panes[0]
         fmt = FIELD_SEP.join(("#{session_id}", "#{window_id}", "#{window_index}", "#{pane_id}"))
-        command = ["new-session", "-d", "-P", "-F", fmt, "-s", session_name_arg(plan.name)]
+        command = ["new-session", "-d", "-P", "-F", fmt, "-s", item.build_name]
         command += ["-x", str(window.width), "-y", str(window.height)]
         return [[command + self.window_args(window, pane)]]
 
@@ -143,6 +147,19 @@ class SessionCommands:
                 item.pane_ids.append([pane_id])
             for _pane in window.panes[1:]:
                 item.pane_ids[position].append(next(queue).strip())
+
+    # -- phase 4: the real name ----------------------------------------------------------------
+
+    @staticmethod
+    def name_pieces(item: BuiltSession) -> list[Commands]:
+        """Whole and verified: it takes the place of the session it replaces, and its name.
+        tmux refuses the rename if someone took the name meanwhile: nothing is lost."""
+        commands: Commands = []
+        if item.plan.replaces:
+            commands.append(["kill-session", "-t", item.plan.replaces])
+        name = session_name_arg(item.plan.name)
+        commands.append(["rename-session", "-t", item.session_id, "--", name])  # "-x" is a name
+        return [commands]
 
     # -- phase 3: sizes, layouts, programs, focus ---------------------------------------------
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardian.operations.engine import Engine
+from guardian.tmux.building import is_building, roll_back_abandoned
 from guardian.tmux.closed_trace import ClosedLog, closed_log_path
 from guardian.tmux.observe import Observer
 from guardian.tmux.servers import boot_id
@@ -149,6 +150,11 @@ class ServerGuard:
 
     def _observe(self, shared: SharedView) -> ServerProbe:
         probe = self.observer.observe(self.memory.pid, self._closed_since_last_poll(shared))
+        if probe.state is not None and any(is_building(s.name) for s in probe.state.sessions):
+            for name in roll_back_abandoned(self.adapter, probe.state):
+                self.reporter.record(
+                    name, "note", outcome="rolled back a rebuild its builder did not finish"
+                )
         if self._vanished(probe):
             # The hook runs in the background: give its line a moment before calling the
             # server's end a crash (a deliberate `kill-server` writes one).
@@ -175,8 +181,24 @@ class ServerGuard:
                 starting=self.starting,
                 freeze_grace=self.engine.settings.freeze_grace,
                 rebooted=self._rebooted(),
+                saved_by_server=self._saved_by_server(probe, shared),
             )
         )
+
+    def _saved_by_server(self, probe: ServerProbe, shared: SharedView) -> dict[str, int]:
+        """At the first poll, for each session of the restore set the live server lacks:
+        the pid of the server it was last saved from."""
+        if not self.starting or probe.state is None:
+            return {}
+        live = {s.name for s in probe.state.sessions}
+        found = {}
+        for name in shared.restore_set:
+            if name in live:
+                continue
+            newest = self.store.newest(self.target.socket_path, name)
+            if newest is not None and newest.checkpoint.server.pid is not None:
+                found[name] = newest.checkpoint.server.pid
+        return found
 
     def _record_changes(self, result: ClassifyResult, verdicts: list[Verdict]) -> set[str]:
         """Journal closes and health changes; return the sessions whose health changed."""
