@@ -71,6 +71,13 @@ class Checkpoint(BaseModel):
     """`import`: written from a peer's file (tmuxp, tmux-resurrect)."""
     vouched: bool = False
     """An import whose commands the person vouched for (`import --trust-commands`)."""
+    health: str = "healthy"
+    """The session's health when it was taken. One taken around a failure (before a
+    repair) is kept for history but never preferred as the source of a rebuild."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.health == "healthy"
 
     def pane_contents(self, window_index: int, pane_index: int) -> str | None:
         if not self.contents:

@@ -24,6 +24,8 @@ DAMAGE_SIGNALS = frozenset(
     {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
 )
 TIMEOUTS_BEFORE_FROZEN = 3
+REAP_POLLS = 3
+"""Polls a lost exit status is a reaping state (tmux asked to reap it) before it is damage."""
 HOOK_SLACK = 2.0
 """The hook stamps whole seconds; a close up to this long before the last good poll counts."""
 
@@ -115,6 +117,7 @@ class _PaneMemories:
     panes: dict[str, PaneMemory] = field(default_factory=dict)
     stopped_since: dict[str, float] = field(default_factory=dict)
     xoff: dict[str, tuple[int, int, int, float]] = field(default_factory=dict)
+    reaping: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -259,6 +262,7 @@ def _memory_after_live(
         panes=learned.panes,
         stopped_since=learned.stopped_since,
         xoff=learned.xoff,
+        reaping=learned.reaping,
     )
 
 
@@ -268,6 +272,7 @@ class _SessionFindings:
 
     damaged: list[PaneIssue] = field(default_factory=list)
     closable: list[str] = field(default_factory=list)
+    reaping: list[str] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     xoff_panes: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
@@ -313,6 +318,12 @@ def _judge_dead(
     is_damage, why, lost = judge_dead_pane(pane, remembered)
     if remembered is not None:
         learned.panes[pane.pane_id] = remembered
+    if lost:
+        polls = given.memory.reaping.get(pane.pane_id, 0) + 1
+        learned.reaping[pane.pane_id] = polls
+        if polls <= REAP_POLLS:  # tmux's SIGCHLD bug: ask it to reap, judge the death then
+            found.reaping.append(pane.pane_id)
+            return
     if not is_damage:
         found.closable.append(pane.pane_id)
         return
@@ -386,6 +397,7 @@ def _session_verdict(
         attached=session.attached > 0,
         server_pid=server_pid,
         closable_panes=tuple(found.closable),
+        reaping_panes=tuple(found.reaping),
     )
     if found.groups or found.xoff_panes:
         kind = FrozenKind.PANE_STOPPED if found.groups else FrozenKind.XOFF

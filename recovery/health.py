@@ -70,6 +70,9 @@ class Verdict(BaseModel):
     closable_panes: tuple[str, ...] = ()
     """Dead panes a person ended (exit 0, Ctrl-C, SIGTERM, a shell's exit): closed as tmux
     would have closed them."""
+    reaping_panes: tuple[str, ...] = ()
+    """Dead panes whose exit status tmux has not reaped yet: a state, not yet a verdict
+    (the server is asked to reap them; their death is judged once it has)."""
     stopped_groups: tuple[int, ...] = ()
     xoff_panes: tuple[str, ...] = ()
     other_pid: int | None = None

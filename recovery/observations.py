@@ -67,3 +67,5 @@ class ServerMemory(BaseModel):
     stopped_since: dict[str, float] = Field(default_factory=dict)
     xoff: dict[str, tuple[int, int, int, float]] = Field(default_factory=dict)
     """pane id -> (history size, cursor x, cursor y, since when unchanged)."""
+    reaping: dict[str, int] = Field(default_factory=dict)
+    """pane id -> polls its exit status has been lost (tmux not reaped it yet)."""

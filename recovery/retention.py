@@ -19,7 +19,7 @@ def select_for_deletion(
     now: datetime,
     keep_last: int,
     daily_days: int,
-    protect: str | None = None,
+    protect: set[str] | str | None = None,
 ) -> list[str]:
     """Ids to delete. Keeps the newest `keep_last`, the newest of each of the last
     `daily_days` days, and `protect` (the newest checkpoint that verifies) whatever else."""
@@ -32,6 +32,8 @@ def select_for_deletion(
         if c.created_at >= horizon and day not in seen_days:
             seen_days.add(day)
             keep.add(c.id)
-    if protect is not None:
+    if isinstance(protect, str):
         keep.add(protect)
+    elif protect:
+        keep |= protect
     return [c.id for c in newest_first if c.id not in keep]

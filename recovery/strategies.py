@@ -110,17 +110,25 @@ def plan_recovery(
     return None
 
 
-def plan_housekeeping(verdict: Verdict) -> list[Step]:
-    """Dead panes a person ended are closed, as tmux would have closed them."""
-    return [Step(kind=StepKind.KILL_PANE, pane_id=pane) for pane in verdict.closable_panes]
+def plan_housekeeping(verdict: Verdict, *, close_dead_panes: bool = True) -> list[Step]:
+    """Dead panes a person ended are closed, as tmux would have closed them (unless the
+    person keeps them: `remain-on-exit on`); a lost exit status is reaped (Debian's tmux
+    can miss a pane's exit: SIGCHLD makes it reap the child and record the status)."""
+    steps = []
+    if close_dead_panes:
+        steps = [Step(kind=StepKind.KILL_PANE, pane_id=pane) for pane in verdict.closable_panes]
+    if verdict.reaping_panes and verdict.server_pid:
+        steps.append(Step(kind=StepKind.SIGNAL, pid=verdict.server_pid, signal=signal.SIGCHLD))
+    return steps
 
 
 def _frozen(verdict: Verdict, settings: Settings) -> RecoveryPlan:
     pid = verdict.server_pid
+    # Thawing ends nothing and starts nothing: it is never a recovery for the crash-loop
+    # breaker (a server stopped again and again is thawed again and again, and journaled).
     if verdict.frozen is FrozenKind.SERVER_STOPPED:
-        return RecoveryPlan(
-            verdict=verdict, steps=(Step(kind=StepKind.SIGNAL, pid=pid, signal=signal.SIGCONT),)
-        )
+        thaw = Step(kind=StepKind.SIGNAL, pid=pid, signal=signal.SIGCONT)
+        return RecoveryPlan(verdict=verdict, steps=(thaw,), counts=False)
     if verdict.frozen is FrozenKind.SERVER_UNRESPONSIVE:
         if settings.kill_frozen_server and pid:
             kill_and_rebuild = (
@@ -144,14 +152,10 @@ def _frozen(verdict: Verdict, settings: Settings) -> RecoveryPlan:
     steps += [
         Step(kind=StepKind.SEND_KEYS, pane_id=pane, keys="C-q") for pane in verdict.xoff_panes
     ]
-    return RecoveryPlan(verdict=verdict, steps=tuple(steps))
+    return RecoveryPlan(verdict=verdict, steps=tuple(steps), counts=False)
 
 
 def _corrupted(verdict: Verdict, settings: Settings, resolve: Resolver) -> RecoveryPlan:
-    if any(pane.lost_status for pane in verdict.damaged_panes) and verdict.server_pid:
-        # Debian's tmux can miss a pane's exit: make it reap the child, then judge again.
-        reap = Step(kind=StepKind.SIGNAL, pid=verdict.server_pid, signal=signal.SIGCHLD)
-        return RecoveryPlan(verdict=verdict, steps=(reap,), counts=False)
     respawns: list[Step] = []
     held: list[str] = []
     for pane in verdict.damaged_panes:

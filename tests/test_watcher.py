@@ -352,7 +352,8 @@ def test_second_watcher_is_refused_and_sigterm_restores_options(
 ) -> None:  # type: ignore[no-untyped-def]
     t = tmux_server
     t.cmd("new-session", "-d", "-s", "w")
-    t.cmd("set-option", "-gw", "remain-on-exit", "on")  # the person's own value
+    # the person's own value (with "on" the watcher changes nothing: test_remain_on_exit_on)
+    t.cmd("set-option", "-gw", "remain-on-exit", "off")
     argv = [sys.executable, "-m", "guardian.cli", "-S", str(t.socket), "watch", "--interval", "0.2"]
     env = {**os.environ}
     first = subprocess.Popen(
@@ -373,8 +374,24 @@ def test_second_watcher_is_refused_and_sigterm_restores_options(
     finally:
         if first.poll() is None:
             first.kill()
-    assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "on"
+    assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "off"
     assert "Traceback" not in first.stderr.read()  # type: ignore[union-attr]
+
+
+def test_remain_on_exit_on_is_the_persons_to_keep(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """A person who keeps dead panes keeps them: the watcher neither changes the option
+    nor closes a pane that ended normally; damage is still repaired."""
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "w", "-x", "100", "-y", "30")
+    t.cmd("set-option", "-gw", "remain-on-exit", "on")
+    t.cmd("split-window", "-t", "=w:", "exit 0")
+    guard = guard_for(t, state_dir)
+    for _ in range(5):
+        guard.poll()
+    assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "on"
+    assert [line.split()[1] for line in t.lines("#{pane_id} #{pane_dead}")] == ["0", "1"]
 
 
 def test_xoff_is_released_with_ctrl_q(tmux_server: PrivateServer, state_dir: Path) -> None:

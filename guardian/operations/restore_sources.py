@@ -106,9 +106,20 @@ def _newest_good(engine: Engine, target: ServerTarget, name: str, notes: list[st
             store.check_trusted(entry.path)
         except UntrustedStoreError as exc:
             return Candidate(target, name, None, str(exc))
+    # The newest taken while the session was healthy; one taken around a failure only
+    # when there is no other.
     found: Verified | None = store.first_verified(
-        entries, lambda bad: notes.append(describe_bad(bad) + "; trying an older checkpoint")
+        entries,
+        lambda bad: notes.append(describe_bad(bad) + "; trying an older checkpoint"),
+        accept=lambda verified: verified.checkpoint.healthy,
     )
+    if found is None:
+        found = store.first_verified(entries)
+        if found is not None:
+            notes.append(
+                f"'{name}': no checkpoint taken while it was healthy; using "
+                f"{found.checkpoint.id} ({found.checkpoint.health} at the time)"
+            )
     if found is None:
         return Candidate(target, name, None)
     return Candidate(target, name, found.checkpoint, trust=found.trust)

@@ -65,7 +65,10 @@ def save_state(
     reason: str = "snapshot",
     force: bool = False,
     now: datetime | None = None,
+    health: str = "healthy",
 ) -> SnapshotReport:
+    """`health`: the sessions' health now (a checkpoint taken before a repair is marked,
+    and never preferred as the source of a rebuild)."""
     report = SnapshotReport(server=target.label)
     for session_id in state.unreadable:
         report.notes.append(
@@ -81,8 +84,9 @@ def save_state(
     with store.locked():
         resign_legacy(store)
         to_write = _changed_checkpoints(
-            engine, state, chosen, contents, report, reason, force, when
+            engine, state, chosen, contents, report, reason, force or health != "healthy", when
         )
+        to_write = [c.model_copy(update={"health": health}) for c in to_write]
         _write(engine, to_write, report, target)
         if not names:
             guarded = [s.name for s in state.sessions if not engine.is_ignored(s.name)]
@@ -137,9 +141,10 @@ def _changed_checkpoints(
             session.name,
             on_bad=lambda bad: report.notes.append(describe_bad(bad)),
         )
-        # Only the person's own checkpoint makes a new one needless: an import or a
-        # foreign file of the same shape holds its commands.
-        latest = found.checkpoint if found is not None and found.trust is Trust.OWN else None
+        # Only the person's own checkpoint taken while healthy makes a new one needless:
+        # an import or a foreign file of the same shape holds its commands.
+        own = found is not None and found.trust is Trust.OWN and found.checkpoint.healthy
+        latest = found.checkpoint if found is not None and own else None
         if latest is not None and latest.structure == key and not force:
             report.sessions.append(
                 SessionSnapshot(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.closed_trace import closed_log_path, hook_command
-from recovery.files import atomic_write, ensure_private_dir
+from recovery.files import StoreWriteError, atomic_write, ensure_private_dir
 from recovery.reading import read_bounded
 from recovery.store import server_key
 
@@ -28,6 +28,11 @@ class Preparation:
     pid: int | None
     original_remain_on_exit: str
 
+    @property
+    def person_keeps_dead_panes(self) -> bool:
+        """`remain-on-exit on`: dead panes stay until the person closes them."""
+        return self.original_remain_on_exit == "on"
+
 
 def prepare(adapter: TmuxAdapter, state_dir: Path, pid: int | None) -> Preparation:
     """Set our option and hook; remember the person's value (across watcher restarts)."""
@@ -37,16 +42,16 @@ def prepare(adapter: TmuxAdapter, state_dir: Path, pid: int | None) -> Preparati
     saved = _read_memo(memo)
     if saved is not None and saved.get("pid") == pid and current == "failed":
         original = str(saved.get("original", "off"))  # set by an earlier watcher run
-    ensure_private_dir(memo.parent)
-    atomic_write(memo, json.dumps({"pid": pid, "original": original}).encode())
     log = closed_log_path(state_dir, adapter.target.socket_path)
-    ensure_private_dir(log.parent)
-    adapter.run_commands(
-        [
-            ["set-option", "-gw", "remain-on-exit", "failed"],
-            ["set-hook", "-g", HOOK, hook_command(log)],
-        ]
-    )
+    commands = [["set-hook", "-g", HOOK, hook_command(log)]]
+    if original != "on":  # a person who keeps every dead pane keeps them: already visible
+        commands.insert(0, ["set-option", "-gw", "remain-on-exit", "failed"])
+    adapter.run_commands(commands)
+    # Guarding first; a full disk only costs the memo (the value is also kept in memory).
+    with contextlib.suppress(OSError, StoreWriteError):
+        ensure_private_dir(log.parent)
+        ensure_private_dir(memo.parent)
+        atomic_write(memo, json.dumps({"pid": pid, "original": original}).encode())
     return Preparation(pid=pid, original_remain_on_exit=original)
 
 

@@ -110,16 +110,18 @@ class RecoveryActions:
         self.breakers[key] = record_health(breaker, not verdict.is_failure, now)
 
     def _close_dead_panes(self, verdict: Verdict) -> None:
-        for step in plan_housekeeping(verdict):
+        """What tmux would have done itself: close the dead panes a person ended (unless
+        they keep them), make tmux reap a lost exit status. Logged, not journaled: it
+        repairs nothing."""
+        keep = self.preparer.person_keeps_dead_panes
+        for step in plan_housekeeping(verdict, close_dead_panes=not keep):
             outcome = self.recoverer.run(
                 RecoveryPlan(verdict=verdict, steps=(step,), counts=False), None
             )
-            self.reporter.record(
-                verdict.session,
-                "action",
-                action=step.describe(),
-                outcome="done" if outcome.ok else outcome.message,
-            )
+            log.debug(
+                "%s: %s: %s (%s)", self.target.label, verdict.session, step.describe(),
+                "done" if outcome.ok else outcome.message,
+            )  # fmt: skip
 
     def _repair_for(self, verdict: Verdict, key: str, facts: PollFacts) -> RecoveryPlan | None:
         settings = self.engine.settings

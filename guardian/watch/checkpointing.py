@@ -56,7 +56,7 @@ class SessionCheckpointer:
             saved = self.saved.get(session.name)
             if saved is None:
                 found = self.store.newest(self.target.socket_path, session.name)
-                own = found is not None and found.trust is Trust.OWN
+                own = found is not None and found.trust is Trust.OWN and found.checkpoint.healthy
                 newest = found.checkpoint if found is not None and own else None
                 saved = (newest.structure, newest.created_at.timestamp()) if newest else ("", 0.0)
                 self.saved[session.name] = saved

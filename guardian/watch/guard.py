@@ -22,13 +22,14 @@ from guardian.tmux.servers import boot_id
 from guardian.tmux.targets import ServerTarget
 from guardian.watch.acting import PollFacts, RecoveryActions
 from guardian.watch.checkpointing import SessionCheckpointer
+from guardian.watch.incidents import IncidentBook
 from guardian.watch.live_state import SessionView, session_views
 from guardian.watch.preparing import ServerPreparer
 from guardian.watch.recoverer import Recoverer
 from guardian.watch.reporting import Reporter, tell_attached_clients
 from recovery.breaker import BreakerState
 from recovery.classifier import ClassifyInput, ClassifyResult, classify_server
-from recovery.health import Health, Verdict
+from recovery.health import Verdict
 from recovery.journal import Journal
 from recovery.observations import ClosedEvent, ServerMemory, ServerProbe
 from recovery.shared import SharedState, SharedStore
@@ -88,7 +89,7 @@ class ServerGuard:
             rng=self.rng,
         )
         self.memory = ServerMemory()
-        self.last_health: dict[str, Health] = {}
+        self.incidents = IncidentBook(self.reporter)
         self.polls = 0
         self.starting = True
         self.views: list[SessionView] = []
@@ -109,7 +110,7 @@ class ServerGuard:
         result = self._classify(probe, shared, skip, now)
         self.memory = result.memory
         verdicts = [v for v in result.verdicts if v.session not in skip]
-        changed = self._record_changes(result, verdicts)
+        changed = self.incidents.record(result.closed, verdicts, now)
         if probe.state is not None:
             self.preparer.keep_prepared(probe.state.server.pid, self.polls)
             if self.options.checkpoints:
@@ -199,16 +200,6 @@ class ServerGuard:
             if newest is not None and newest.checkpoint.server.pid is not None:
                 found[name] = newest.checkpoint.server.pid
         return found
-
-    def _record_changes(self, result: ClassifyResult, verdicts: list[Verdict]) -> set[str]:
-        """Journal closes and health changes; return the sessions whose health changed."""
-        for name in result.closed:
-            self.reporter.record(name, "note", outcome="closed by a person; leaves the restore set")
-        changed = {v.session for v in verdicts if self.last_health.get(v.session) != v.health}
-        self.reporter.record_health_changes(verdicts, self.last_health)
-        for verdict in verdicts:
-            self.last_health[verdict.session] = verdict.health
-        return changed
 
     def _vanished(self, probe: ServerProbe) -> bool:
         return (

@@ -71,6 +71,8 @@ class Monitor:
                 raise  # nothing can be guarded: say so once and stop, never a log every second
             except TmuxError as exc:
                 log.error("%s", exc)
+            except Exception as exc:  # a full disk, a bad file: never the end of the guarding
+                log.error("poll failed (guarding goes on): %s: %s", type(exc).__name__, exc)
             if once:
                 return
             delay = max(0.0, self.interval - (loop.time() - started))

@@ -10,6 +10,7 @@ from pathlib import Path
 from guardian.errors import TmuxError
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.prepare import Preparation, hook_installed, prepare, unprepare
+from recovery.files import StoreWriteError
 
 log = logging.getLogger("tmux_guardian")
 
@@ -39,8 +40,12 @@ class ServerPreparer:
             ):
                 self.preparation = prepare(self.adapter, self.state_dir, pid)
                 log.warning("%s: session-closed hook was gone; installed again", self.label)
-        except TmuxError as exc:
+        except (TmuxError, OSError, StoreWriteError) as exc:  # a full disk included
             log.warning("%s: cannot prepare the server: %s", self.label, exc)
+
+    @property
+    def person_keeps_dead_panes(self) -> bool:
+        return self.preparation is not None and self.preparation.person_keeps_dead_panes
 
     def forget_server(self) -> None:
         """A new server was built: prepare it at the next poll."""

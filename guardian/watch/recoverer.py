@@ -93,7 +93,12 @@ class Recoverer:
             case StepKind.CHECKPOINT:
                 if state is not None and state.session(verdict.session) is not None:
                     save_state(
-                        self.engine, state, self.target, [verdict.session], reason="pre-recovery"
+                        self.engine,
+                        state,
+                        self.target,
+                        [verdict.session],
+                        reason="pre-recovery",
+                        health=verdict.health.value,
                     )
             case StepKind.WAIT_GONE:
                 if step.pid and not wait_for(lambda: process_gone(step.pid or 0), 3.0):

@@ -50,19 +50,31 @@ class Reporter:
         except OSError as exc:
             log.error("journal write failed: %s", exc)
 
-    def record_health_changes(self, verdicts: list[Verdict], last: dict[str, Health]) -> None:
-        """Each verdict that differs from the session's last one (a first healthy is news
-        to nobody). A read-only look (status, the UI beside a watcher) records nothing."""
+    def record_health_changes(
+        self, verdicts: list[Verdict], last: dict[str, Health], repaired: dict[str, float]
+    ) -> None:
+        """Each verdict that is news (a first healthy is news to nobody); a session healthy
+        again carries its incident's fault-to-repair time. A read-only look (status, the
+        UI beside a watcher) records nothing."""
         if not self.enabled:
             return
         for verdict in verdicts:
             previous = last.get(verdict.session)
-            if previous == verdict.health:
-                continue
             if previous is None and verdict.health is Health.HEALTHY:
                 continue
+            seconds = repaired.get(verdict.session)
+            extra: dict[str, Any] = {}
+            if seconds is not None and previous is not None:
+                extra = {
+                    "outcome": f"healthy again {seconds:.2f} s after it was {previous.value}",
+                    "duration_ms": round(seconds * 1000, 1),
+                }
             self.record(
-                verdict.session, "verdict", health=verdict.health.value, evidence=verdict.evidence
+                verdict.session,
+                "verdict",
+                health=verdict.health.value,
+                evidence=verdict.evidence,
+                **extra,
             )
             level = logging.INFO if verdict.health is Health.HEALTHY else logging.WARNING
             log.log(

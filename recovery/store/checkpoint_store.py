@@ -96,8 +96,17 @@ class CheckpointStore(StoreListing):
         atomic_write(path, encode_checkpoint(checkpoint, key))
         entry = entry_for(path)
         assert entry is not None
-        self.prune(directory, protect=checkpoint.id, now=checkpoint.created_at)
+        self.prune(directory, protect=self._protected(checkpoint), now=checkpoint.created_at)
         return entry
+
+    def _protected(self, written: Checkpoint) -> set[str]:
+        """Never pruned: the one just written, and the newest taken while healthy (however
+        many a crash loop writes around its failures)."""
+        if written.healthy:
+            return {written.id}
+        directory = self.session_dir(written.server.socket_path, written.session.name)
+        healthy = self.first_verified(entries_in(directory), accept=lambda v: v.checkpoint.healthy)
+        return {written.id} | ({healthy.entry.id} if healthy else set())
 
     def write_many(self, checkpoints: list[Checkpoint]) -> list[CheckpointEntry | StoreWriteError]:
         """Write several checkpoints (one snapshot of many sessions), signed, with shared
@@ -119,7 +128,7 @@ class CheckpointStore(StoreListing):
                 continue
             entry = entry_for(path)
             assert entry is not None
-            self.prune(path.parent, protect=checkpoint.id, now=checkpoint.created_at)
+            self.prune(path.parent, protect=self._protected(checkpoint), now=checkpoint.created_at)
             results.append(entry)
         return results
 
@@ -217,7 +226,7 @@ class CheckpointStore(StoreListing):
 
     # -- retention -----------------------------------------------------------------------
 
-    def prune(self, session_dir: Path, *, protect: str | None, now: datetime) -> list[str]:
+    def prune(self, session_dir: Path, *, protect: set[str], now: datetime) -> list[str]:
         """Apply retention to one session's directory. Caller holds the lock."""
         return prune_session(session_dir, self.retention, protect=protect, now=now)
 

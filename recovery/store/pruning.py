@@ -17,7 +17,7 @@ from recovery.store.keys import session_key
 
 
 def prune_session(
-    session_dir: Path, retention: Retention, *, protect: str | None, now: datetime
+    session_dir: Path, retention: Retention, *, protect: set[str], now: datetime
 ) -> list[str]:
     """Apply retention to one session's directory. Caller holds the lock."""
     doomed = select_for_deletion(
