@@ -78,6 +78,11 @@ class Settings(_Strict):
     type_unlisted_commands: bool = True
     capture_contents: bool = False
     capture_lines: int = Field(2000, ge=0, le=100_000)
+    secret_programs: tuple[str, ...] = Field(
+        ("pass", "gpg", "gpg2", "gpg-agent", "pinentry", "vault", "ssh-keygen", "ssh-add",
+         "age", "op", "bw", "keepassxc-cli", "passwd", "sudo", "su", "kinit", "htpasswd"),
+        description="panes running these programs are never captured (capture_contents)",
+    )  # fmt: skip
     restore_on_start: bool = True
     kill_frozen_server: bool = False
     grace_period: float = Field(10.0, ge=0, le=3600)

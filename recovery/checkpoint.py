@@ -67,6 +67,8 @@ class Checkpoint(BaseModel):
     """`structure_key(session)`: equal keys mean nothing worth saving changed."""
     contents: dict[str, str] | None = None
     """Optional pane contents, `"WINDOW.PANE"` index -> base64 of zlib-compressed text."""
+    contents_digest: str | None = None
+    """SHA-256 of the captured text: equal with an equal structure, nothing to save."""
     origin: Literal["own", "import"] = "own"
     """`import`: written from a peer's file (tmuxp, tmux-resurrect)."""
     vouched: bool = False
@@ -94,8 +96,13 @@ class Decoded:
     """The schema of the file as read (1 for a checkpoint from before signing)."""
 
 
+MAX_PANE_TEXT = 512 * 1024
+"""Per pane: the newest text of a long scrollback is kept, the oldest dropped."""
+
+
 def compress_text(text: str) -> str:
-    return base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    data = text.encode("utf-8", "surrogateescape")[-MAX_PANE_TEXT:]
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
 
 
 def decompress_text(blob: str) -> str:

@@ -10,6 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+INTERPRETERS = frozenset(
+    {"sh", "bash", "dash", "zsh", "python", "python3", "node", "perl", "ruby", "bun", "deno"}
+)
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -35,6 +39,14 @@ class ProgramState(_Frozen):
     @property
     def name(self) -> str:
         return self.argv[0].rsplit("/", 1)[-1].lstrip("-") if self.argv else ""
+
+    @property
+    def names(self) -> set[str]:
+        """Its name, and the script's when it is an interpreter running one (`sh vault`)."""
+        found = {self.name}
+        if len(self.argv) > 1 and self.name in INTERPRETERS and not self.argv[1].startswith("-"):
+            found.add(self.argv[1].rsplit("/", 1)[-1])
+        return found
 
 
 class PaneChoice(_Frozen):

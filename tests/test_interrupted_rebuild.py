@@ -75,7 +75,14 @@ def test_a_rebuild_interrupted_at_any_call_is_finished_by_the_next_watcher(
                 return False
             return all(shape(now.session(s.name)) == shape(s) for s in before.sessions)  # type: ignore[arg-type]
 
-        wait_until(whole, 20)
+        try:
+            wait_until(whole, 20)
+        except AssertionError:
+            now = read(t)
+            shapes = {s.name: shape(s) for s in now.sessions}
+            wanted = {s.name: shape(s) for s in before.sessions}
+            log = (state_dir / "watch.log").read_text()[-3000:]
+            raise AssertionError(f"{shapes}\n!=\n{wanted}\n{log}") from None
         time.sleep(0.6)  # a few more polls: nothing else appears, nothing is rebuilt twice
         assert whole()
         assert not [s for s in read(t).sessions if s.name.startswith(PREFIX)]

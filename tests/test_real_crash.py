@@ -7,7 +7,9 @@ journal."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -55,6 +57,10 @@ def foreground_job(pane_pid: int) -> list[list[str]]:
     # tmux starts a pane's own command through `sh -c`: the wrapper is not a program
     wrapped = [argv for _, _, argv in sorted(members)]
     return [argv for argv in wrapped if not (len(argv) > 1 and argv[1] == "-c")]
+
+
+def jobs_of_pane(t: PrivateServer, index: int) -> list[list[str]]:
+    return foreground_job(int(t.lines("#{pane_pid}")[index]))
 
 
 def jobs(t: PrivateServer) -> dict[str, list[list[str]]]:
@@ -224,3 +230,62 @@ def test_replace_restarts_the_programs_of_the_session_it_replaces(
     wait_until(lambda: jobs(t) == want)
     assert not before & set(t.lines("#{pane_pid}"))  # new panes, programs again
     assert list(t.cmd("list-sessions", "-F", "#{session_name}").split()) == ["work"]
+
+
+def test_pane_text_with_colours_survives_a_crash_including_what_came_after_the_last_change(
+    held_server: tuple[PrivateServer, ZombieHolder], hermetic_env: Path
+) -> None:
+    from guardian.watch.guard import GuardOptions, ServerGuard
+
+    t, holder = held_server
+    settings = FAST.model_copy(
+        update={"capture_contents": True, "checkpoint_interval": 0.3, "allowlist": ALLOW}
+    )
+    assert isinstance(settings, Settings)
+    engine = engine_for(t, hermetic_env / "state", settings)
+    guard = ServerGuard(engine, engine.servers[0], GuardOptions())
+    pane = "=work:vim"
+    t.cmd("send-keys", "-t", pane, "-l", r"printf '\033[31mRED BEFORE\033[0m\n'")
+    t.cmd("send-keys", "-t", pane, "Enter")
+    wait_until(lambda: "RED BEFORE" in t.cmd("capture-pane", "-p", "-t", pane).split("printf")[-1])
+    guard.poll()  # the structure's checkpoint, with this text
+    t.cmd("send-keys", "-t", pane, "-l", r"printf '\033[1;32mGREEN AFTER\033[0m\n'")
+    t.cmd("send-keys", "-t", pane, "Enter")  # text only: no structural change
+    wait_until(lambda: "GREEN AFTER" in t.cmd("capture-pane", "-p", "-t", pane).split("printf")[-1])
+    time.sleep(0.35)
+    guard.poll()  # the interval passed: the text changed, so it is saved again
+    crash_now(t, holder)
+    deadline = time.monotonic() + 10
+    while not t.pane_pids():
+        guard.poll()
+        assert time.monotonic() < deadline
+
+    def shown() -> str:
+        return t.cmd("capture-pane", "-p", "-e", "-t", pane)
+
+    wait_until(lambda: "GREEN AFTER" in shown())
+    text = shown()
+    assert re.search(r"\x1b\[[0-9;]*31m(\x1b\[[0-9;]*m)*RED BEFORE", text), text
+    assert re.search(r"\x1b\[[0-9;]*32m(\x1b\[[0-9;]*m)*GREEN AFTER", text), text
+
+
+def test_panes_running_a_secret_program_are_never_captured(
+    guardian, tmux_server: PrivateServer, tmp_path: Path, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from recovery.checkpoint import decompress_text
+
+    t = tmux_server
+    vault = tmp_path / "vault"
+    vault.write_text("#!/bin/sh\necho 's3cr3t-token-value'\nsleep 1000\n")
+    vault.chmod(0o755)
+    (hermetic_env / "config.toml").write_text("capture_contents = true\n")
+    t.cmd("new-session", "-d", "-s", "work", "-c", str(tmp_path))
+    t.cmd("split-window", "-t", "=work:", "-c", str(tmp_path))
+    t.cmd("send-keys", "-t", "=work:0.0", "echo visible-text", "Enter")
+    t.cmd("send-keys", "-t", "=work:0.1", f"{vault}", "Enter")
+    wait_until(lambda: "s3cr3t" in t.cmd("capture-pane", "-p", "-t", "=work:0.1"))
+    wait_until(lambda: any("vault" in " ".join(argv) for argv in jobs_of_pane(t, 1)))
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    payload = json.loads(next((hermetic_env / "state").rglob("checkpoints/*/*/*.json")).read_text())
+    contents = {k: decompress_text(v) for k, v in payload["payload"]["contents"].items()}
+    assert "visible-text" in contents["0.0"] and "0.1" not in contents

@@ -10,6 +10,7 @@ from guardian.operations.engine import Engine
 from guardian.tmux.names import vis_session_name
 from guardian.tmux.servers import boot_id, host_name
 from guardian.tmux.targets import ServerTarget
+from recovery.canonical import sha256_hex
 from recovery.checkpoint import Checkpoint, compress_text
 from recovery.files import StoreWriteError
 from recovery.may_run import Trust
@@ -136,6 +137,8 @@ def _changed_checkpoints(
     to_write: list[Checkpoint] = []
     for session in chosen:
         key = structure_key(session)
+        texts = _session_contents(session, contents)
+        digest = sha256_hex(texts) if texts else None
         found = engine.store.newest(
             state.server.socket_path,
             session.name,
@@ -145,7 +148,8 @@ def _changed_checkpoints(
         # an import or a foreign file of the same shape holds its commands.
         own = found is not None and found.trust is Trust.OWN and found.checkpoint.healthy
         latest = found.checkpoint if found is not None and own else None
-        if latest is not None and latest.structure == key and not force:
+        same = latest is not None and (latest.structure, latest.contents_digest) == (key, digest)
+        if latest is not None and same and not force:
             report.sessions.append(
                 SessionSnapshot(
                     report.server,
@@ -167,7 +171,8 @@ def _changed_checkpoints(
                 server=state.server,
                 session=session,
                 structure=key,
-                contents=_session_contents(session, contents) or None,
+                contents=texts or None,
+                contents_digest=digest,
             )
         )
     return to_write
@@ -195,7 +200,17 @@ def _write(
 
 
 def _capture(engine: Engine, target: ServerTarget, sessions: list[SessionState]) -> dict[str, str]:
-    pane_ids = [p.pane_id for s in sessions for w in s.windows for p in w.panes if not p.dead]
+    """The text of every live pane, except panes running a program of `secret_programs`
+    (a password prompt, a key being made): those are never captured."""
+    secret = set(engine.settings.secret_programs)
+    pane_ids = [
+        p.pane_id
+        for s in sessions
+        for w in s.windows
+        for p in w.panes
+        if not p.dead
+        and not secret & {n for prog in (*p.job, p.program) if prog for n in prog.names}
+    ]
     return engine.adapter(target).capture_contents(pane_ids, engine.settings.capture_lines)
 
 

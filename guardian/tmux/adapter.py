@@ -116,13 +116,14 @@ class TmuxAdapter:
         return line.split("=", 1)[1] if line.startswith("PATH=") else None
 
     def capture_contents(self, pane_ids: Sequence[str], lines: int) -> dict[str, str]:
-        """Visible text plus up to `lines` of scrollback of each pane, in one invocation."""
+        """Visible text plus up to `lines` of scrollback of each pane, with its colours
+        (`-e`: escape sequences kept; only SGR ones are ever replayed), in one invocation."""
         if not pane_ids:
             return {}
         marker = f"\x1e{os.urandom(8).hex()}"
         commands: list[list[str]] = []
         for pane_id in pane_ids:
-            commands.append(["capture-pane", "-p", "-J", "-S", f"-{lines}", "-t", pane_id])
+            commands.append(["capture-pane", "-p", "-e", "-J", "-S", f"-{lines}", "-t", pane_id])
             commands.append(["display-message", "-p", "-t", pane_id, f"{marker}{pane_id}"])
         output = self.run_commands(commands, timeout=max(self.timeout, 5.0))
         captured: dict[str, str] = {}

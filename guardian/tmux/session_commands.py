@@ -24,6 +24,7 @@ from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
 
 Commands = list[list[str]]
 _SHOW_CONTENTS = 'cat -- "$1"; rm -f -- "$1"; exec "${SHELL:-/bin/sh}"'
+_SHOW_THEN_RUN = 'cat -- "$1"; rm -f -- "$1"; shift; exec "$@"'
 
 
 @dataclass
@@ -85,6 +86,10 @@ class SessionCommands:
         args = ["-c", format_literal(pane.cwd)]
         launch = pane.launch
         if launch.kind is LaunchKind.COMMAND and launch.command:
+            shown = pane.shown_first
+            path = self.contents.write(shown) if shown else None
+            if path is not None:  # its old text first, then the program itself
+                return [*args, "sh", "-c", _SHOW_THEN_RUN, "sh", str(path), *launch.command]
             return [*args, *exact_argv(launch.command)]
         shown = pane.shown_first
         if shown:

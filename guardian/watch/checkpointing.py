@@ -60,8 +60,11 @@ class SessionCheckpointer:
                 newest = found.checkpoint if found is not None and own else None
                 saved = (newest.structure, newest.created_at.timestamp()) if newest else ("", 0.0)
                 self.saved[session.name] = saved
-            changed = saved[0] != structure_key(session)
-            if changed and now - saved[1] >= self.engine.settings.checkpoint_interval:
+            settings = self.engine.settings
+            # With contents, text printed since is worth saving too: a look every interval
+            # (the snapshot compares a digest and writes only what changed).
+            changed = saved[0] != structure_key(session) or settings.capture_contents
+            if changed and now - saved[1] >= settings.checkpoint_interval:
                 due.append(session.name)
         return due
 
