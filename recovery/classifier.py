@@ -106,6 +106,7 @@ def classify_server(given: ClassifyInput) -> ClassifyResult:
 
 def _known_sessions(given: ClassifyInput) -> list[str]:
     names = list(given.memory.sessions.values()) if given.memory.last_ok_at else []
+    names += [n for n in given.memory.missing if n not in names]
     names += [n for n in given.restore_set if n not in names]
     return [n for n in names if n not in given.skip]
 
@@ -209,14 +210,20 @@ def _gone_from_live_server(given: ClassifyInput, state: ServerState, pid: int | 
             continue
         if replaced and memory.stopped_on_purpose is None and session_id not in hooked:
             if name not in given.skip:
-                evidence = (
-                    f"server pid {memory.pid} was replaced by pid {pid}; "
-                    "the session did not come back",
-                )
-                found.verdicts.append(_absent(probe, name, Health.CRASHED, memory.pid, evidence))
+                found.verdicts.append(_not_back(probe, name, memory.pid, pid))
             continue
         found.closed.append(name)  # vanished while its server lives: closed, never a crash
+    judged = {v.session for v in found.verdicts}
+    for name, old_pid in memory.missing.items():
+        if name not in live_names and name not in given.skip and name not in judged:
+            found.verdicts.append(_not_back(probe, name, old_pid, pid))
     return found
+
+
+def _not_back(probe: ServerProbe, name: str, old_pid: int | None, pid: int | None) -> Verdict:
+    """A session that vanished with a server another has since replaced."""
+    evidence = (f"server pid {old_pid} was replaced by pid {pid}; the session did not come back",)
+    return _absent(probe, name, Health.CRASHED, old_pid, evidence)
 
 
 def _missing_at_start(given: ClassifyInput, live_names: set[str], absences: _Absences) -> None:
@@ -245,19 +252,21 @@ def _memory_after_live(
     learned: _PaneMemories,
 ) -> ServerMemory:
     memory = given.memory
-    # Sessions still missing from a replaced server stay remembered (with the old pid)
-    # so they stay crashed, and are retried, until they are back.
+    # Sessions missing from a replaced server are remembered apart, with the pid of the
+    # server they vanished with, so they stay crashed, and are retried, until they are
+    # back; the memory's pid is always the server that answers now.
+    live_ids = state.sessions
+    live = {s.name for s in live_ids}
     missing = {
-        f"{sid.split('@')[0]}@{memory.pid}": name  # a key no live session id can take
-        for sid, name in memory.sessions.items()
-        if any(v.session == name and v.health is Health.CRASHED for v in verdicts)
+        v.session: v.server_pid
+        for v in verdicts
+        if v.health is Health.CRASHED and v.session not in live
     }
     return ServerMemory(
         last_ok_at=given.now,
-        pid=memory.pid if orphan or missing else state.server.pid,
-        sessions=dict(memory.sessions)
-        if orphan
-        else {**missing, **{s.session_id: s.name for s in state.sessions}},
+        pid=memory.pid if orphan else state.server.pid,
+        sessions=dict(memory.sessions) if orphan else {s.session_id: s.name for s in live_ids},
+        missing=dict(memory.missing) if orphan else missing,
         timeouts=0,
         panes=learned.panes,
         stopped_since=learned.stopped_since,
@@ -440,7 +449,10 @@ def _classify_silent(given: ClassifyInput) -> ClassifyResult:
         health, kind = Health.HEALTHY, None
         evidence = (f"server slow to answer ({timeouts} of {TIMEOUTS_BEFORE_FROZEN})",)
     verdicts = [
-        Verdict(
+        # a session still missing from a replaced server is not made healthy by slowness
+        _not_back(probe, name, memory.missing[name], pid)
+        if name in memory.missing and health is Health.HEALTHY
+        else Verdict(
             server=probe.socket_path,
             session=name,
             health=health,

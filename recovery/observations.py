@@ -60,6 +60,9 @@ class ServerMemory(BaseModel):
     pid: int | None = None
     sessions: dict[str, str] = Field(default_factory=dict)
     """session id -> name, from the last good read."""
+    missing: dict[str, int | None] = Field(default_factory=dict)
+    """Sessions that vanished with a server since replaced and are not back yet -> the pid
+    of the server they vanished with. They stay crashed, and are retried, until back."""
     timeouts: int = 0
     stopped_on_purpose: str | None = None
     """Evidence of a deliberate shutdown, kept until the server answers again."""

@@ -341,6 +341,26 @@ def test_sessions_missing_from_a_replaced_server_are_crashed_not_closed() -> Non
     assert healed.memory.pid == 200
 
 
+def test_while_a_session_is_still_missing_the_new_server_is_the_one_watched() -> None:
+    """Found by scripts/chaos.py: a rebuild fell short (a session's only checkpoint was
+    damaged), the memory kept the dead server's pid, and when the new server was stopped
+    the verdict named the dead pid ("state ?") and nothing thawed the real one."""
+    memory = ServerMemory(last_ok_at=999.0, pid=100, sessions={"$1": "work", "$2": "gone"})
+    replaced = run(ServerProbe(socket_path=SOCK, state=state(pid=200), listeners=(200,)), memory)
+    assert replaced.memory.pid == 200
+    stopped = ServerProbe(
+        socket_path=SOCK, error="not_answering", listeners=(200,), process_state={200: "T"}
+    )
+    verdicts = {v.session: v for v in run(stopped, replaced.memory, now=1001.0).verdicts}
+    assert verdicts["work"].health is Health.FROZEN and verdicts["work"].server_pid == 200
+    assert verdicts["work"].frozen is FrozenKind.SERVER_STOPPED
+    slow = ServerProbe(socket_path=SOCK, error="not_answering", listeners=(200,))
+    verdicts = {v.session: v for v in run(slow, replaced.memory, now=1001.0).verdicts}
+    assert verdicts["work"].health is Health.HEALTHY  # slow is not yet a failure...
+    assert verdicts["gone"].health is Health.CRASHED  # ...and does not bring "gone" back
+    assert verdicts["gone"].server_pid == 100
+
+
 def test_hook_lines_seen_at_start_take_sessions_out_of_the_restore_set() -> None:
     probe = live().model_copy(update={"closed": (ClosedEvent(at=1, session_id="$9", name="c"),)})
     result = run(probe, restore_set=["work", "c"], starting=True)

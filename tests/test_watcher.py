@@ -553,3 +553,54 @@ def test_after_an_upgrade_the_server_is_reached_through_its_own_binary(
     tmux_server.crash()
     guard.poll()  # its binary is gone with it: back to the installed tmux, no exception
     assert guard.adapter.binary == str(new)
+
+
+def test_an_unchanged_sessions_checkpoint_is_never_alone(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """Found by scripts/chaos.py: a session that never changes had one checkpoint; one
+    damaged file (a bit flip, a torn write on a full disk) and a crash lost it. The watcher
+    keeps a spare copy, and only one."""
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "still", "-x", "100", "-y", "30")
+    t.cmd("split-window", "-t", "still")
+    guard = guard_for(t, state_dir)
+    poll_until(guard, lambda v: all_healthy(v) and len(guard.store.entries(str(t.socket))) == 2)
+    for _ in range(3):
+        guard.poll()
+    entries = guard.store.entries(str(t.socket), "still")
+    assert len(entries) == 2  # a spare, not a copy per poll
+    newest = entries[0].path
+    data = newest.read_bytes()
+    middle = len(data) // 2
+    newest.write_bytes(data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :])
+    t.crash()
+    poll_until(guard, lambda v: healths(v) == {"still": Health.HEALTHY})
+    assert len(t.lines("#{pane_id}")) == 2
+    assert list(guard.store.quarantine_dir.rglob("*.json"))
+
+
+def test_a_spare_is_written_again_after_a_crash_used_one(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """Found by scripts/chaos.py: the spare was remembered as written across a crash whose
+    rebuild quarantined the newest file, so the session was left with one checkpoint and
+    the next damaged crash lost it."""
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "still", "-x", "100", "-y", "30", "-n", "w")
+    t.cmd("set-option", "-w", "-t", "still:w", "automatic-rename", "off")  # nothing changes
+    guard = guard_for(t, state_dir)
+    poll_until(guard, lambda v: all_healthy(v) and len(guard.store.entries(str(t.socket))) == 2)
+    for _ in range(2):
+        for _poll in range(3):  # healthy polls: the watcher knows the session has its spare
+            guard.poll()
+        newest = guard.store.entries(str(t.socket), "still")[0].path
+        newest.write_bytes(newest.read_bytes()[:-20])  # torn
+        t.crash()
+        poll_until(
+            guard,
+            lambda v: (
+                healths(v) == {"still": Health.HEALTHY}
+                and len(guard.store.entries(str(t.socket), "still")) == 2
+            ),
+        )

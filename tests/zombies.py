@@ -28,9 +28,11 @@ _HELPER = textwrap.dedent(
     done = subprocess.run(sys.argv[2:], capture_output=True, text=True)  # the server stays
     answer = {"status": done.returncode, "out": done.stdout, "err": done.stderr}
     print(json.dumps(answer), flush=True)
-    me = os.getpid()
+    me, parent = os.getpid(), os.getppid()
     first_seen = {}
-    while True:
+    orphaned_since = None
+    while os.getppid() == parent:  # the test that started it is gone: stop holding
+        children = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -39,7 +41,10 @@ _HELPER = textwrap.dedent(
                     fields = handle.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if fields[0] != "Z" or int(fields[1]) != me:
+            if int(fields[1]) != me:
+                continue
+            children += 1
+            if fields[0] != "Z":
                 continue
             pid = int(entry)
             seen = first_seen.setdefault(pid, time.monotonic())
@@ -49,7 +54,14 @@ _HELPER = textwrap.dedent(
                 except ChildProcessError:
                     pass
                 first_seen.pop(pid, None)
-        time.sleep(0.05)
+        # Nothing left to hold (the server and its programs are gone and reaped): done.
+        if children:
+            orphaned_since = None
+        elif orphaned_since is None:
+            orphaned_since = time.monotonic()
+        elif time.monotonic() - orphaned_since > 1.0:
+            break
+        time.sleep(0.1)
     """
 )
 

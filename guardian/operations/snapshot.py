@@ -67,9 +67,11 @@ def save_state(
     force: bool = False,
     now: datetime | None = None,
     health: str = "healthy",
+    spare: bool = False,
 ) -> SnapshotReport:
     """`health`: the sessions' health now (a checkpoint taken before a repair is marked,
-    and never preferred as the source of a rebuild)."""
+    and never preferred as the source of a rebuild). `spare`: an unchanged session whose
+    checkpoint is alone gets a second copy, so one damaged file never loses it."""
     report = SnapshotReport(server=target.label)
     for session_id in state.unreadable:
         report.notes.append(
@@ -85,7 +87,15 @@ def save_state(
     with store.locked():
         resign_legacy(store)
         to_write = _changed_checkpoints(
-            engine, state, chosen, contents, report, reason, force or health != "healthy", when
+            engine,
+            state,
+            chosen,
+            contents,
+            report,
+            reason,
+            force or health != "healthy",
+            when,
+            spare=spare,
         )
         to_write = [c.model_copy(update={"health": health}) for c in to_write]
         _write(engine, to_write, report, target)
@@ -130,6 +140,8 @@ def _changed_checkpoints(
     reason: str,
     force: bool,
     when: datetime,
+    *,
+    spare: bool = False,
 ) -> list[Checkpoint]:
     """A checkpoint for each session whose structure differs from its newest one (or all
     of them with `force`); the others are reported unchanged. Caller holds the lock."""
@@ -149,6 +161,8 @@ def _changed_checkpoints(
         own = found is not None and found.trust is Trust.OWN and found.checkpoint.healthy
         latest = found.checkpoint if found is not None and own else None
         same = latest is not None and (latest.structure, latest.contents_digest) == (key, digest)
+        if spare and same and engine.store.alone(state.server.socket_path, session.name):
+            same = False
         if latest is not None and same and not force:
             report.sessions.append(
                 SessionSnapshot(

@@ -1,6 +1,7 @@
 """The watcher's checkpoints and restore set: a new checkpoint only for a healthy session
-whose structure changed, at most once per `checkpoint_interval`; the restore set follows
-the live server (new sessions join, only a person's close takes one out)."""
+whose structure changed, at most once per `checkpoint_interval`, and a spare copy of one
+that is alone (one damaged file must not lose a session that never changes); the restore
+set follows the live server (new sessions join, only a person's close takes one out)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from recovery.structure import structure_key
 
 log = logging.getLogger("tmux_guardian")
 
+SPARE_RECHECK = 60.0  # seconds between looks at whether a session's checkpoint is alone
+
 
 class SessionCheckpointer:
     """Remembers, per session, the structure and time of its last checkpoint."""
@@ -28,6 +31,9 @@ class SessionCheckpointer:
         self.clock = clock
         self.store = engine.store
         self.saved: dict[str, tuple[str, float]] = {}
+        # sessions seen with two checkpoints or more, and when (a repair, or a person's
+        # restore, may quarantine one since: looked at again after a failure, or a minute)
+        self.spared: dict[str, float] = {}
 
     def checkpoint_changed(self, state: ServerState, verdicts: list[Verdict], now: float) -> None:
         """Only healthy sessions whose structure changed, at most once per interval each."""
@@ -35,7 +41,7 @@ class SessionCheckpointer:
         if not due:
             return
         try:
-            report = save_state(self.engine, state, self.target, due, reason="watch")
+            report = save_state(self.engine, state, self.target, due, reason="watch", spare=True)
         except Exception as exc:  # a full disk must not stop the guarding
             log.error("%s: checkpoint failed: %s", self.target.label, exc)
             return
@@ -63,10 +69,29 @@ class SessionCheckpointer:
             settings = self.engine.settings
             # With contents, text printed since is worth saving too: a look every interval
             # (the snapshot compares a digest and writes only what changed).
-            changed = saved[0] != structure_key(session) or settings.capture_contents
+            changed = (
+                saved[0] != structure_key(session)
+                or settings.capture_contents
+                or self._alone(session.name, now)
+            )
             if changed and now - saved[1] >= settings.checkpoint_interval:
                 due.append(session.name)
         return due
+
+    def forget_spares(self, verdicts: list[Verdict]) -> None:
+        """A failure's repair may quarantine a checkpoint: look again afterwards. Called at
+        every poll, with or without a server to read."""
+        for verdict in verdicts:
+            if verdict.is_failure:
+                self.spared.pop(verdict.session, None)
+
+    def _alone(self, name: str, now: float) -> bool:
+        if now - self.spared.get(name, -SPARE_RECHECK) < SPARE_RECHECK:
+            return False
+        if self.store.alone(self.target.socket_path, name):
+            return True
+        self.spared[name] = now
+        return False
 
     def update_restore_set(
         self, state: ServerState, skip: set[str], closed: list[str], restore_set: list[str]

@@ -111,6 +111,7 @@ class ServerGuard:
         self.memory = result.memory
         verdicts = [v for v in result.verdicts if v.session not in skip]
         changed = self.incidents.record(result.closed, verdicts, now)
+        self.checkpointer.forget_spares(verdicts)
         if probe.state is not None:
             self.preparer.keep_prepared(probe.state.server.pid, self.polls)
             if self.options.checkpoints:

@@ -132,6 +132,13 @@ class CheckpointStore(StoreListing):
             results.append(entry)
         return results
 
+    def alone(self, socket_path: str, session_name: str) -> bool:
+        """Fewer than two checkpoint files for this session: one damaged file would lose it.
+        Never true when retention keeps only one (a spare would be pruned at once)."""
+        if self.retention.keep_last < 2:
+            return False
+        return len(entries_in(self.session_dir(socket_path, session_name))) < 2
+
     def write_manifest(self, socket_path: str, sessions: list[str], now: datetime) -> None:
         """Record which sessions the server held. Caller holds the lock."""
         self.manifests.write(socket_path, sessions, now)
