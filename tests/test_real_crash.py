@@ -167,8 +167,8 @@ def test_a_real_survivor_is_reported_and_never_started_twice(
     wait_until(lambda: jobs(t).get("less") == EXPECTED["less"] and jobs(t).get("vim"))
     survivor = [
         p
-        for p in psutil.process_iter(["cmdline"])
-        if p.info["cmdline"] == ["tail", "-f", "app.log"]
+        for p in psutil.process_iter(["cmdline", "cwd"])
+        if p.info["cmdline"] == ["tail", "-f", "app.log"] and p.info["cwd"] == str(work)
     ]
     assert len(survivor) == 1
     assert guardian("-S", str(t.socket), "snapshot").code == 0
@@ -182,8 +182,8 @@ def test_a_real_survivor_is_reported_and_never_started_twice(
     assert f"pid {pid}, survived the crash and still runs: not started twice" in text
     tails = [
         p
-        for p in psutil.process_iter(["cmdline"])
-        if p.info["cmdline"] == ["tail", "-f", "app.log"]
+        for p in psutil.process_iter(["cmdline", "cwd"])
+        if p.info["cmdline"] == ["tail", "-f", "app.log"] and p.info["cwd"] == str(work)
     ]
     assert [p.pid for p in tails] == [pid]  # never started twice
     history = guardian("history").out
