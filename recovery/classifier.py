@@ -255,8 +255,10 @@ def _memory_after_live(
     # Sessions missing from a replaced server are remembered apart, with the pid of the
     # server they vanished with, so they stay crashed, and are retried, until they are
     # back; the memory's pid is always the server that answers now.
-    live_ids = state.sessions
-    live = {s.name for s in live_ids}
+    # sessions not guarded (ignored, being built) are never remembered: a crash would
+    # otherwise make them "missing"
+    live_ids = [s for s in state.sessions if s.name not in given.skip]
+    live = {s.name for s in state.sessions}
     missing = {
         v.session: v.server_pid
         for v in verdicts

@@ -35,7 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from fieldlib import LAYOUT, Field, wait_for
+from fieldlib import LAYOUT, Field, wait_for, why_not
 
 from recovery.checkpoint import CheckpointError, decode_checkpoint
 
@@ -267,6 +267,8 @@ class Campaign:
             self._person_again(kind)
             ok = ok and wait_for(self.all_back, REPAIR_TIMEOUT)
             outcome.ok = ok
+        if not ok and seen:
+            outcome.detail = why_not(fault.repaired)
         if not ok:
             try:
                 outcome.not_restarted = self.not_restarted()

@@ -47,6 +47,14 @@ def wait_for(condition: Callable[[], object], timeout: float, step: float = 0.05
         time.sleep(step)
 
 
+def why_not(condition: Callable[[], object]) -> str:
+    """One more look at a condition that was not met: false, or the error it raised."""
+    try:
+        return "met now" if condition() else "not met"
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
 def foreground(pane_pid: int) -> list[list[str]]:
     """argv of the pane's foreground job (without tmux's `sh -c` wrapper), oldest first."""
     stat = Path(f"/proc/{pane_pid}/stat").read_text().rsplit(")", 1)[1].split()

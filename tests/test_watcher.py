@@ -604,3 +604,28 @@ def test_a_spare_is_written_again_after_a_crash_used_one(
                 and len(guard.store.entries(str(t.socket), "still")) == 2
             ),
         )
+
+
+def test_a_builders_session_left_by_a_killed_watcher_is_never_judged(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """Found by scripts/chaos.py: a watcher killed mid-rebuild left `_tg-building-...`
+    sessions; the next crash judged them "crashed" and tried to rebuild them (3 false
+    actions in 200 faults)."""
+    from guardian.tmux.building import PREFIX
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "work")
+    t.cmd("new-session", "-d", "-s", f"{PREFIX}999-deadbeef")
+    guard = guard_for(t, state_dir)
+    poll_until(guard, lambda v: healths(v) == {"work": Health.HEALTHY})
+    t.crash()
+    polls = poll_until(guard, lambda v: healths(v) == {"work": Health.HEALTHY})
+    for _ in range(3):
+        polls.append(guard.poll())
+    judged = {v.session for poll in polls for v in poll}
+    assert judged == {"work"}
+    about_builder = [e for e in journal(state_dir) if e["session"] != "work"]
+    assert [e["outcome"] for e in about_builder] == [
+        "rolled back a rebuild its builder did not finish"
+    ]

@@ -167,8 +167,10 @@ class ServerGuard:
         return probe
 
     def _ignored(self, probe: ServerProbe) -> set[str]:
-        sessions = probe.state.sessions if probe.state else ()
-        return {s.name for s in sessions if self.engine.is_ignored(s.name)}
+        """Live and remembered sessions that are not guarded (config `ignore`, builders)."""
+        names = {s.name for s in probe.state.sessions} if probe.state else set()
+        names |= {*self.memory.sessions.values(), *self.memory.missing}
+        return {name for name in names if self.engine.is_ignored(name)}
 
     def _classify(
         self, probe: ServerProbe, shared: SharedView, skip: set[str], now: float
