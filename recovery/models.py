@@ -49,6 +49,33 @@ class ProgramState(_Frozen):
         return found
 
 
+FoundBy = Literal["exact", "argv", "guess"]
+
+
+class Resume(_Frozen):
+    """How a program comes back where it was, as its program strategy captured it while it
+    ran (`recovery.programs`): an agent's conversation, an editor's session file."""
+
+    strategy: str
+    """The strategy's name: `claude`, `codex`, `vim`, or a `[[programs]]` entry's."""
+    session_id: str | None = None
+    """The conversation (or session) it ran; None when there is none to resume yet."""
+    found_by: FoundBy | None = None
+    """How the id was found: `exact` (the tool's own record of this process), `argv`
+    (given on its command line), `guess` (the newest of its directory no other pane has)."""
+    cwd: str = ""
+    """The program's real working directory (agents look for their conversations there)."""
+    argv: tuple[str, ...] = ()
+    """The person's command line without old resume options (`claude --model x`)."""
+    started_at: float = 0.0
+    file: str | None = None
+    """A session file the program loads (`Session.vim`), and its SHA-256 when captured:
+    loaded again only if it is the person's and unchanged."""
+    file_sha256: str | None = None
+    note: str = ""
+    """Why there is nothing to resume (`no conversation yet`)."""
+
+
 class PaneChoice(_Frozen):
     """How a person chose this pane comes back, made after seeing the exact command."""
 
@@ -99,6 +126,8 @@ class PaneState(_Frozen):
     """Shell text from an import (tmuxp `shell_command`, a resurrect command line), kept as
     written: never split into argv and joined again."""
     choice: PaneChoice | None = None
+    resume: Resume | None = None
+    """How the foreground program comes back where it was (a program strategy's capture)."""
 
     @property
     def geometry(self) -> tuple[int, int, int, int]:

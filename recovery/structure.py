@@ -29,6 +29,9 @@ def structure_key(session: SessionState) -> str:
                     "exe": p.program.exe if p.program else None,
                     "typed": list(p.typed_commands),
                     "choice": p.choice.model_dump() if p.choice else None,
+                    "job": [list(stage.argv) for stage in p.job],
+                    # a new conversation (an agent's /clear) is worth a checkpoint
+                    "resume": p.resume.model_dump(exclude={"started_at"}) if p.resume else None,
                 }
                 for p in w.panes
             ],

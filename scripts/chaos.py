@@ -35,7 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from fieldlib import LAYOUT, Field, wait_for, why_not
+from fieldlib import LAYOUT, Field, stop_on_sigterm, wait_for, why_not
 
 from recovery.checkpoint import CheckpointError, decode_checkpoint
 
@@ -351,6 +351,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--ledger", type=Path, help="write every fault's outcome here (JSON lines)")
     args = parser.parse_args()
+    stop_on_sigterm()
     rng = random.Random(args.seed)
     fld = Field.create(args.interval)
     outcomes: list[Outcome] = []

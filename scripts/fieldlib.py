@@ -20,8 +20,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv"))
-PROGRAM = VENV / "bin" / "tmux-guardian"
+# The code of this very tree (a frozen worktree runs its own code, not the editable install's,
+# which may change under a run that lasts an hour).
+PROGRAM = [sys.executable, "-m", "guardian.cli"]
 
 # Each session: windows of panes, each pane's program as typed at its shell ("" = a shell),
 # or, prefixed "!", the pane's own command.
@@ -34,6 +35,16 @@ LAYOUT: dict[str, list[list[str]]] = {
 
 
 SHELLS = {"sh", "bash", "dash", "zsh", "fish"}
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends a run like Ctrl-C: its servers and watcher are cleaned up (a run in
+    the background ignores SIGINT)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def wait_for(condition: Callable[[], object], timeout: float, step: float = 0.05) -> bool:
@@ -97,6 +108,7 @@ class Field:
             TMUX_GUARDIAN_CONFIG=str(self.dir / "config.toml"),
         )  # fmt: skip
         self.env.pop("TMUX", None)
+        self.env["PYTHONPATH"] = str(ROOT)
         allow = ["vim", "less", "tail", "top", "grep"]
         (self.dir / "config.toml").write_text(
             f"allowlist = {json.dumps(allow)}\ncheckpoint_interval = 1\ngrace_period = 2\n"
@@ -118,7 +130,7 @@ class Field:
         return done.stdout
 
     def guardian(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = [str(PROGRAM), "-S", str(self.socket), *args]
+        argv = [*PROGRAM, "-S", str(self.socket), *args]
         return subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=120)
 
     def build_session(self, name: str) -> None:
@@ -163,7 +175,7 @@ class Field:
         return None
 
     def start_watcher(self, *extra: str) -> None:
-        argv = [str(PROGRAM), "-S", str(self.socket), "watch", "--quiet", "--verbose",
+        argv = [*PROGRAM, "-S", str(self.socket), "watch", "--quiet", "--verbose",
                 "--interval", str(self.interval), *extra]  # fmt: skip
         self.watcher = subprocess.Popen(argv, env=self.env)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chaos import REPAIR_TIMEOUT, Campaign
-from fieldlib import LAYOUT, Field, wait_for
+from fieldlib import LAYOUT, Field, stop_on_sigterm, wait_for
 
 # The verdict each injected fault must draw, and where.
 FAULT_KINDS = {
@@ -334,6 +334,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    stop_on_sigterm()
     summary = run(args.minutes, args.faults, args.seed)
     print(json.dumps(summary, indent=2) if args.json else _text(summary))
     healthy = summary["false_verdicts"] == 0 and summary["stray_actions"] == 0

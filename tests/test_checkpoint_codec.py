@@ -7,7 +7,12 @@ import json
 import pytest
 
 from recovery.canonical import sha256_hex
-from recovery.checkpoint import CheckpointError, decode_checkpoint, encode_checkpoint
+from recovery.checkpoint import (
+    SCHEMA_VERSION,
+    CheckpointError,
+    decode_checkpoint,
+    encode_checkpoint,
+)
 from tests.factories import checkpoint, session
 
 
@@ -58,10 +63,11 @@ def test_edited_command_is_refused() -> None:
 
 def test_resigned_file_with_other_schema_version_is_refused() -> None:
     envelope = json.loads(encode_checkpoint(checkpoint()))
-    envelope["schema_version"] = 3
-    envelope["payload"]["schema_version"] = 3
+    newer = SCHEMA_VERSION + 1
+    envelope["schema_version"] = newer
+    envelope["payload"]["schema_version"] = newer
     envelope["sha256"] = sha256_hex(envelope["payload"])
-    with pytest.raises(CheckpointError, match="schema 3"):
+    with pytest.raises(CheckpointError, match=f"schema {newer}"):
         decode_checkpoint(json.dumps(envelope).encode())
 
 

@@ -80,7 +80,7 @@ def test_checkpoint_decoder_spliced_files(position: int, inserted: bytes) -> Non
 
 
 @FUZZ_SLOW
-@given(json_values, st.sampled_from([1, 2, 3, 0, -1, True, "2"]))
+@given(json_values, st.sampled_from([1, 2, 3, 4, 0, -1, True, "2"]))
 def test_checkpoint_decoder_hostile_envelopes(payload: object, version: object) -> None:
     from recovery.canonical import sha256_hex
 

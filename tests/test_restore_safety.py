@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from guardian.tmux.names import vis_session_name
 from recovery.canonical import sha256_hex
+from recovery.checkpoint import SCHEMA_VERSION
 from tests.conftest import PrivateServer, wait_until
 from tests.test_round_trip import read, shape
 
@@ -114,7 +116,7 @@ def test_restore_falls_back_past_each_kind_of_bad_file(
         "flipped": lambda b: b[:300] + bytes([b[300] ^ 0x04]) + b[301:],
         "truncated": lambda b: b[: len(b) // 2],
         "empty": lambda b: b"",
-        "schema": lambda b: b.replace(b'"schema_version":2', b'"schema_version":9'),
+        "schema": lambda b: re.sub(rb'"schema_version":\d+', b'"schema_version":99', b),
     }
     for kind in damages:
         t.cmd("rename-window", "-t", "work:0", kind)  # a structural change: a new checkpoint
@@ -159,11 +161,12 @@ def test_resigned_checkpoint_with_wrong_schema_is_refused(
     assert guardian("-S", sock, "snapshot").code == 0
     path = Path(json.loads(guardian("checkpoints", "--json").out)["checkpoints"][0]["path"])
     envelope = json.loads(path.read_bytes())
-    envelope["payload"]["schema_version"] = envelope["schema_version"] = 3
+    newer = SCHEMA_VERSION + 1
+    envelope["payload"]["schema_version"] = envelope["schema_version"] = newer
     envelope["sha256"] = sha256_hex(envelope["payload"])
     path.write_text(json.dumps(envelope))
     result = guardian("verify")
-    assert result.code == 1 and "schema 3" in result.err
+    assert result.code == 1 and f"schema {newer}" in result.err
 
 
 def test_existing_sessions_are_skipped_and_never_touched(
