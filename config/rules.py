@@ -24,3 +24,12 @@ class ArgumentRule(BaseModel):
     """A command after the destination (ssh HOST CMD) runs elsewhere: a one-off, held."""
     value_options: tuple[str, ...] = ()
     """Options that take the next argument as their value (to find the destination)."""
+    only_values: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Options allowed only with these keys (codex `-c model=x`; `-c notify=[...]` runs a
+    program)."""
+    bypass: tuple[str, ...] = ()
+    """Permission-bypass options of an agent: kept only when the person's command line
+    carried them AND `allow_permission_bypass` is on."""
+    bypass_values: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Options that bypass permissions with these values (`--permission-mode
+    bypassPermissions`)."""

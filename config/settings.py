@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.programs import ProgramEntry
 from config.rules import ArgumentRule
 
 DEFAULT_ALLOWLIST: tuple[str, ...] = (
@@ -23,6 +24,12 @@ DEFAULT_ALLOWLIST: tuple[str, ...] = (
     "watch",
     "ssh",
     "mosh",
+    # AI coding agents: resumed into their own conversation (recovery.programs)
+    "claude",
+    "codex",
+    "opencode",
+    "gemini",
+    "aider",
 )
 
 
@@ -76,6 +83,17 @@ class Settings(_Strict):
         description="environment variable names that may come back with a program",
     )
     type_unlisted_commands: bool = True
+    allow_permission_bypass: bool = Field(
+        False,
+        description="an agent's permission-bypass flag (--dangerously-skip-permissions, "
+        "--yolo, ...) comes back, if the person's own command line carried it",
+    )
+    programs: tuple[ProgramEntry, ...] = Field(
+        (), description="your own program strategies (`[[programs]]`), matched first"
+    )
+    type_wait: float = Field(
+        10.0, ge=0, le=120, description="how long a restore waits for a shell's prompt to type"
+    )
     capture_contents: bool = False
     capture_lines: int = Field(2000, ge=0, le=100_000)
     secret_programs: tuple[str, ...] = Field(
@@ -91,6 +109,15 @@ class Settings(_Strict):
     burst: Burst = Burst()
     notifications: bool = True
     tmux_timeout: float = Field(2.0, ge=0.1, le=60)
+
+    @field_validator("programs")
+    @classmethod
+    def _unique_program_names(cls, value: tuple[ProgramEntry, ...]) -> tuple[ProgramEntry, ...]:
+        names = [entry.name for entry in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"two entries named {twice[0]!r}")
+        return value
 
     @field_validator("servers", "ignore", "allowlist", "environment")
     @classmethod

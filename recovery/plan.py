@@ -28,6 +28,14 @@ from recovery.layout import MAX_CELL, safe_layout
 from recovery.may_run import Decision, Executable, LaunchMode, Resolver, Trust, decide
 from recovery.may_run.text import typing_refusal, visible
 from recovery.models import PaneState, ProgramState, WindowState
+from recovery.plan_programs import (
+    ProgramFacts,
+    capped,
+    chosen_mode,
+    comeback_for,
+    describe_comeback,
+)
+from recovery.programs import Mode
 
 
 class LaunchKind(StrEnum):
@@ -51,8 +59,14 @@ class PaneLaunch(BaseModel):
     press_enter: bool = False
     reason: str = ""
     """Why it comes back this way (held, refused), said in the output."""
+    how: str = ""
+    """What its program strategy made of it (`claude: resumes conversation 8b34… (exact)`)."""
 
     def describe(self) -> str:
+        how = f"{self.how}; " if self.how else ""
+        return how + self._started()
+
+    def _started(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
         if self.kind is LaunchKind.COMMAND and self.command:
             return visible(f"runs {shlex.join(self.command)}")
@@ -160,11 +174,15 @@ class PlanContext:
     trust: Trust
     resolve: Resolver = field(default=lambda _argv0: Executable())
     still_running: Callable[[ProgramState], bool] = field(default=lambda _program: False)
+    facts: ProgramFacts = field(default_factory=ProgramFacts)
+    choices: dict[str, Mode] = field(default_factory=dict)
+    """A person's `--run/--hold/--shell WINDOW.PANE` (or `all`): lowers, never raises."""
     warnings: list[str] = field(default_factory=list)
 
 
-def plan_launch(pane: PaneState, context: PlanContext) -> PaneLaunch:
-    """How a pane's recorded command comes back (the one rule decides)."""
+def plan_launch(pane: PaneState, context: PlanContext, where: str = "") -> PaneLaunch:
+    """How a pane's recorded command comes back: through its program strategy if it has
+    one, judged by the one rule, lowered by a person's choice."""
     if pane.dead:
         return _dead_pane_launch(pane)
     program = pane.program
@@ -172,10 +190,25 @@ def plan_launch(pane: PaneState, context: PlanContext) -> PaneLaunch:
         line = shlex.join(program.argv)
         notice = f"{line}, pid {program.pid}, survived the crash and still runs: not started twice"
         return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=line, reason=notice)
-    decision = decide(pane, context.trust, context.settings, context.resolve)
+    comeback = comeback_for(pane, context.settings, context.facts)
+    if comeback is not None and comeback.gone is not None:
+        return PaneLaunch(kind=LaunchKind.SHELL, reason=comeback.gone, how=comeback.describe)
+    judged = pane
+    if comeback is not None and program is not None:
+        stage = program.model_copy(update={"argv": comeback.argv})
+        judged = pane.model_copy(update={"program": stage, "job": ()})
+    exempt = comeback.exempt if comeback is not None else ()
+    decision = decide(judged, context.trust, context.settings, context.resolve, exempt)
     if decision is None:
         return PaneLaunch(kind=LaunchKind.SHELL)
-    return _launch_of(decision, pane)
+    if comeback is not None:
+        decision = capped(decision, comeback.mode, comeback.describe)
+    choice = chosen_mode(context.choices, where)
+    decision = capped(decision, choice, f"your choice for this pane: {choice}")
+    launch = _launch_of(decision, judged)
+    if comeback is None:
+        return launch
+    return launch.model_copy(update={"how": describe_comeback(comeback)})
 
 
 def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
@@ -230,17 +263,27 @@ def _window_plan(window: WindowState, checkpoint: Checkpoint, context: PlanConte
         zoomed=window.zoomed,
         automatic_rename=window.automatic_rename,
         panes=tuple(
-            PanePlan(
-                index=pane.index,
-                cwd=pane.cwd,
-                title=_text(pane.title, trust),
-                active=pane.active,
-                geometry=pane.geometry,
-                launch=plan_launch(pane, context),
-                contents=_contents(checkpoint, window.index, pane.index, context),
-            )
+            _pane_plan(pane, window, checkpoint, context)
             for pane in sorted(window.panes, key=lambda p: p.index)
         ),
+    )
+
+
+def _pane_plan(
+    pane: PaneState, window: WindowState, checkpoint: Checkpoint, context: PlanContext
+) -> PanePlan:
+    launch = plan_launch(pane, context, f"{window.index}.{pane.index}")
+    # An agent starts in its own (real) directory: it looks for its conversations there.
+    resume = pane.resume
+    cwd = resume.cwd if resume is not None and resume.cwd and launch.how else pane.cwd
+    return PanePlan(
+        index=pane.index,
+        cwd=cwd,
+        title=_text(pane.title, context.trust),
+        active=pane.active,
+        geometry=pane.geometry,
+        launch=launch,
+        contents=_contents(checkpoint, window.index, pane.index, context),
     )
 
 

@@ -135,6 +135,16 @@ class PrivateServer:
         wait_until(lambda: not psutil.pid_exists(pid) or _is_zombie(pid))
         psutil.wait_procs(programs, timeout=3)
 
+    def stop(self, holder: ZombieHolder | None = None) -> None:
+        """Kill this server and its pane programs (only those), and end the zombie helper."""
+        for proc in self.descendants():
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        with contextlib.suppress(RuntimeError, ProcessLookupError, ValueError):
+            os.kill(self.pid(), signal.SIGKILL)
+        for helper in {holder, self.holder} - {None}:
+            helper.stop()  # type: ignore[union-attr]
+
     def lines(self, fmt: str) -> list[str]:
         return self.cmd("list-panes", "-a", "-F", fmt).splitlines()
 

@@ -6,13 +6,12 @@ journal."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -85,11 +84,7 @@ def held_server(tmp_path: Path) -> Iterator[tuple[PrivateServer, ZombieHolder]]:
     try:
         yield server, holder
     finally:
-        for proc in server.descendants():
-            proc.kill()
-        with contextlib.suppress(RuntimeError, ProcessLookupError, ValueError):
-            os.kill(server.pid(), signal.SIGKILL)
-        holder.stop()
+        server.stop(holder)
 
 
 def build(t: PrivateServer, cwd: Path) -> None:
@@ -113,6 +108,16 @@ def crash_now(t: PrivateServer, holder: ZombieHolder) -> None:
     pid = t.pid()
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie")
+
+
+def crash_and_rebuild(t: PrivateServer, holder: ZombieHolder, poll: Callable[[], object]) -> None:
+    """A real crash, then the watcher's polls until it has rebuilt the server, at once
+    (its programs' zombies still held)."""
+    crash_now(t, holder)
+    deadline = time.monotonic() + 10
+    while not t.pane_pids():
+        poll()
+        assert time.monotonic() < deadline
 
 
 def test_restore_at_once_after_a_crash_brings_back_every_program(
@@ -143,11 +148,7 @@ def test_the_watcher_rebuilds_every_program_after_a_real_crash(
     engine = engine_for(t, hermetic_env / "state", settings)
     guard = ServerGuard(engine, engine.servers[0], GuardOptions())
     guard.poll()  # checkpoints everything (checkpoint_interval 0)
-    crash_now(t, holder)
-    deadline = time.monotonic() + 10
-    while not t.pane_pids():
-        guard.poll()
-        assert time.monotonic() < deadline
+    crash_and_rebuild(t, holder, guard.poll)
     assert holder.held_zombies(), "not at real timing"
     wait_until(lambda: jobs(t) == EXPECTED, timeout=10)
 
@@ -254,11 +255,7 @@ def test_pane_text_with_colours_survives_a_crash_including_what_came_after_the_l
     wait_until(lambda: "GREEN AFTER" in t.cmd("capture-pane", "-p", "-t", pane).split("printf")[-1])
     time.sleep(0.35)
     guard.poll()  # the interval passed: the text changed, so it is saved again
-    crash_now(t, holder)
-    deadline = time.monotonic() + 10
-    while not t.pane_pids():
-        guard.poll()
-        assert time.monotonic() < deadline
+    crash_and_rebuild(t, holder, guard.poll)
 
     def shown() -> str:
         return t.cmd("capture-pane", "-p", "-e", "-t", pane)

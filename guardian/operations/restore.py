@@ -18,6 +18,7 @@ from guardian.errors import (
 )
 from guardian.operations.engine import Engine
 from guardian.operations.restore_sources import Candidate, candidates_of, named_checkpoint
+from guardian.programs.facts import program_facts
 from guardian.tmux.building import is_building, roll_back_abandoned
 from guardian.tmux.executables import resolver
 from guardian.tmux.executor import PlanExecutor, SessionOutcome
@@ -28,6 +29,7 @@ from recovery.checkpoint import Checkpoint
 from recovery.may_run import Resolver
 from recovery.models import ProgramState
 from recovery.plan import PlanContext, SessionPlan, plan_session
+from recovery.programs import Mode
 from recovery.store.resign import resign_legacy
 
 __all__ = ["RestoreItem", "RestoreReport", "RestoreUsageError", "restore"]
@@ -71,6 +73,14 @@ class _Planned:
     name: str
 
 
+@dataclass(frozen=True)
+class _How:
+    dry_run: bool
+    replace: bool
+    as_name: str | None
+    choices: dict[str, Mode]
+
+
 def restore(
     engine: Engine,
     names: list[str] | None = None,
@@ -81,9 +91,11 @@ def restore(
     as_name: str | None = None,
     explicit_server: bool = False,
     names_as_tmux_reports: bool = False,
+    choices: dict[str, Mode] | None = None,
 ) -> RestoreReport:
     """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them.
-    A dry run changes nothing on disk: bad checkpoints are reported, not moved."""
+    A dry run changes nothing on disk: bad checkpoints are reported, not moved.
+    `choices`: `WINDOW.PANE` (or `all`) -> run, hold or shell; lowers, never raises."""
     report = RestoreReport()
     engine = engine.dry_run() if dry_run else engine
     if not dry_run:
@@ -110,8 +122,9 @@ def restore(
     by_server: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         by_server.setdefault(candidate.target.socket_path, []).append(candidate)
+    how = _How(dry_run, replace, as_name, dict(choices or {}))
     for group in by_server.values():
-        _restore_on_server(engine, group, report, dry_run, replace, as_name)
+        _restore_on_server(engine, group, report, how)
     return report
 
 
@@ -121,12 +134,7 @@ def _check_name(name: str) -> None:
 
 
 def _restore_on_server(
-    engine: Engine,
-    group: list[Candidate],
-    report: RestoreReport,
-    dry_run: bool,
-    replace: bool,
-    as_name: str | None,
+    engine: Engine, group: list[Candidate], report: RestoreReport, how: _How
 ) -> None:
     target = group[0].target
     adapter = engine.adapter(target)
@@ -145,11 +153,12 @@ def _restore_on_server(
         roll_back_abandoned(adapter, state)  # what a killed rebuild left half-built
         live = {s.name: s.session_id for s in state.sessions if not is_building(s.name)}
     resolve = resolver(adapter.global_path() if live else None)
-    planned = _plan_all(engine, group, live, report, replace, as_name, resolve)
-    if dry_run:
+    planned = _plan_all(engine, group, live, report, how, resolve)
+    if how.dry_run:
         report.items += [_dry_run_item(item) for item in planned]
     elif planned:
-        outcomes = PlanExecutor(adapter, engine.scratch_dir).execute([p.plan for p in planned])
+        executor = PlanExecutor(adapter, engine.scratch_dir, engine.settings.type_wait)
+        outcomes = executor.execute([p.plan for p in planned])
         for item, outcome in zip(planned, outcomes, strict=True):
             report.items.append(_built_item(item, outcome))
         _join_restore_set(engine, target, report)
@@ -160,8 +169,7 @@ def _plan_all(
     group: list[Candidate],
     live: dict[str, str],
     report: RestoreReport,
-    replace: bool,
-    as_name: str | None,
+    how: _How,
     resolve: Resolver,
 ) -> list[_Planned]:
     label = group[0].target.label
@@ -172,12 +180,12 @@ def _plan_all(
                 RestoreItem(label, candidate.name, "failed", message=candidate.error or "")
             )
             continue
-        name = as_name or candidate.name
-        if name in live and not replace:
+        name = how.as_name or candidate.name
+        if name in live and not how.replace:
             why = "a session with this name exists (use --replace, or --as NAME)"
             report.items.append(RestoreItem(label, name, "skipped", candidate.checkpoint.id, why))
             continue
-        replaces = live.get(name) if replace else None
+        replaces = live.get(name) if how.replace else None
         # The programs of a session about to be replaced die with it: none survives it.
         alive = set() if replaces else survivors(_programs(candidate.checkpoint))
         context = PlanContext(
@@ -185,6 +193,8 @@ def _plan_all(
             candidate.trust,
             resolve=resolve,
             still_running=_member_of(alive),
+            facts=program_facts(),
+            choices=how.choices,
         )
         plan = plan_session(candidate.checkpoint, context, name=name)
         plan = plan.model_copy(update={"replaces": replaces})

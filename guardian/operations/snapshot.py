@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from guardian.operations.engine import Engine
+from guardian.programs.capture import capture_resumes
 from guardian.tmux.names import vis_session_name
 from guardian.tmux.servers import boot_id, host_name
 from guardian.tmux.targets import ServerTarget
@@ -53,7 +54,7 @@ def take_snapshot(
 ) -> SnapshotReport:
     """Checkpoint the guarded sessions of one server (or only `names`). Raises TmuxError
     when the server cannot be read, so nothing is ever written from a failed read."""
-    state = engine.adapter(target).read_server()
+    state = capture_resumes(engine.adapter(target).read_server())
     return save_state(engine, state, target, names, reason=reason, force=force, now=now)
 
 

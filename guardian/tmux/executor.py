@@ -16,6 +16,7 @@ from pathlib import Path
 from guardian.errors import TmuxError
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.batches import BatchedPhase, Commands
+from guardian.tmux.prompt import pane_shells, type_at_prompts
 from guardian.tmux.session_commands import (
     BuiltSession,
     ContentFiles,
@@ -41,8 +42,11 @@ class SessionOutcome:
 class PlanExecutor:
     """Builds sessions from plans through one TmuxAdapter."""
 
-    def __init__(self, adapter: TmuxAdapter, scratch_dir: Path | None = None) -> None:
+    def __init__(
+        self, adapter: TmuxAdapter, scratch_dir: Path | None = None, type_wait: float = 10.0
+    ) -> None:
         self.adapter = adapter
+        self.type_wait = type_wait
         self.contents = ContentFiles(scratch_dir)
         self.commands = SessionCommands(self.contents)
         self._marker = f"tg-{secrets.token_hex(6)}"
@@ -70,7 +74,9 @@ class PlanExecutor:
                 built = phase.run(built)
             verified = self._verify(built, outcomes)
             naming = BatchedPhase(self.adapter, self._marker, self.commands.name_pieces, None, fail)
-            for item in naming.run(verified):
+            named = naming.run(verified)
+            self._type_at_prompts(named)
+            for item in named:
                 self._succeed(item, outcomes)
         except TmuxError as exc:  # server gone or not answering: nothing more can be done
             for item in built:
@@ -83,6 +89,24 @@ class PlanExecutor:
             if any(not o.ok for o in outcomes.values()):
                 self.contents.remove_all()
         return [outcomes[id(plan)] for plan in plans]
+
+    def _type_at_prompts(self, built: list[BuiltSession]) -> None:
+        """Held and run-in-shell commands, typed once each shell is at its prompt; a pane
+        whose shell never gets there in time is left as it is, with a warning."""
+        typings = {id(item): self.commands.typings(item) for item in built}
+        if not any(typings.values()):
+            return
+        listing = ["list-panes", "-a", "-F", "#{pane_id} #{pane_pid} #{pane_tty}"]
+        warnings = type_at_prompts(
+            [t for found in typings.values() for t in found],
+            lambda: pane_shells(self.adapter.run(listing)),
+            self.adapter.run_commands,
+            self.type_wait,
+        )
+        for item in built:
+            item.warnings += [
+                warnings[t.pane_id] for t in typings[id(item)] if t.pane_id in warnings
+            ]
 
     # -- verification and rollback -------------------------------------------------------
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from guardian.tmux.building import building_name
 from guardian.tmux.names import exact_argv, format_literal, unvis_session_name
+from guardian.tmux.prompt import Typing
 from guardian.tmux.reading import FIELD_SEP
 from recovery.files import PRIVATE_FILE, ensure_private_dir
-from recovery.may_run.text import typing_refusal
 from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
 
 Commands = list[list[str]]
@@ -153,6 +153,20 @@ class SessionCommands:
             for _pane in window.panes[1:]:
                 item.pane_ids[position].append(next(queue).strip())
 
+    # -- phase 5: typing at each shell's prompt (tmux.prompt) ----------------------------------
+
+    @staticmethod
+    def typings(item: BuiltSession) -> list[Typing]:
+        """What to type into the session's shells, once each is at its prompt."""
+        found = []
+        for window, pane_ids in zip(item.plan.windows, item.pane_ids, strict=True):
+            for pane, pane_id in zip(window.panes, pane_ids, strict=True):
+                launch = pane.launch
+                if launch.keys and launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED):
+                    where = f"{item.plan.name}:{window.index}.{pane.index}"
+                    found.append(Typing(pane_id, launch.keys, launch.press_enter, where))
+        return found
+
     # -- phase 4: the real name ----------------------------------------------------------------
 
     @staticmethod
@@ -194,13 +208,6 @@ class SessionCommands:
         for pane, pane_id in zip(window.panes, pane_ids, strict=True):
             if pane.title:
                 commands.append(["select-pane", "-t", pane_id, "-T", format_literal(pane.title)])
-            launch = pane.launch
-            typed = launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED)
-            # The rule already refused such text; never send a control character as a key.
-            if launch.keys and typed and typing_refusal(launch.keys) is None:
-                commands.append(["send-keys", "-t", pane_id, "-l", "--", launch.keys])
-                if launch.press_enter:
-                    commands.append(["send-keys", "-t", pane_id, "Enter"])
             if pane.active:
                 active_pane = pane_id
         commands.append(["select-pane", "-t", active_pane])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardian.operations.engine import Engine
+from guardian.programs.capture import capture_resumes
 from guardian.tmux.building import is_building, roll_back_abandoned
 from guardian.tmux.closed_trace import ClosedLog, closed_log_path
 from guardian.tmux.observe import Observer
@@ -164,6 +165,8 @@ class ServerGuard:
             late = self.closed_log.read_new()
             if late:
                 probe = probe.model_copy(update={"closed": (*probe.closed, *late)})
+        if probe.state is not None:  # agents' conversations, vim sessions: a change is saved
+            probe = probe.model_copy(update={"state": capture_resumes(probe.state)})
         return probe
 
     def _ignored(self, probe: ServerProbe) -> set[str]:

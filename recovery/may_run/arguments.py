@@ -22,6 +22,15 @@ _SSH_COMMAND_KEYS = (
     "remotecommand",
 )
 
+_CODEX_SAFE_KEYS = (
+    "model",
+    "model_provider",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "hide_agent_reasoning",
+)
+
 BUILT_IN_RULES: tuple[ArgumentRule, ...] = (
     ArgumentRule(
         programs=("vi", "vim", "nvim", "view", "vimdiff", "nvi", "rvim", "gvim", "ex"),
@@ -118,6 +127,60 @@ BUILT_IN_RULES: tuple[ArgumentRule, ...] = (
     ),
     ArgumentRule(programs=("nano",), options=("-f", "--rcfile", "-s", "--speller")),
     ArgumentRule(programs=("watch",), never="its argument is a command, run again and again"),
+    # AI coding agents (facts: shared/PROGRAMS.md). Options that load code or run commands
+    # are refused; permission bypasses come back only when allowed.
+    ArgumentRule(
+        programs=("claude",),
+        options=(
+            "--settings",
+            "--mcp-config",
+            "--plugin-dir",
+            "--agents",
+            "--dangerously-load-development-channels",
+        ),
+        bypass=("--dangerously-skip-permissions", "--allow-dangerously-skip-permissions"),
+        bypass_values={"--permission-mode": ("bypasspermissions",)},
+    ),
+    ArgumentRule(
+        programs=("codex",),
+        options=("--enable",),
+        # `-c notify=[...]`, `mcp_servers.x.command`, `hooks...` run programs: only keys
+        # that choose a model pass
+        only_values={
+            "-c": _CODEX_SAFE_KEYS,
+            "--config": _CODEX_SAFE_KEYS,
+        },
+        bypass=("--dangerously-bypass-approvals-and-sandbox", "--yolo"),
+        bypass_values={
+            "-s": ("danger-full-access",),
+            "--sandbox": ("danger-full-access",),
+            "-a": ("never",),
+            "--ask-for-approval": ("never",),
+        },
+    ),
+    ArgumentRule(
+        programs=("gemini",),
+        bypass=("-y", "--yolo"),
+        bypass_values={"--approval-mode": ("yolo",)},
+    ),
+    ArgumentRule(
+        programs=("aider",),
+        options=(
+            "--test-cmd",
+            "--lint-cmd",
+            "--load",
+            "--notifications-command",
+            "--editor",
+            "--message",
+            "-m",
+            "--message-file",
+            "-f",
+            "--apply",
+            "--set-env",
+            "--git-commit-verify",
+        ),
+        bypass=("--yes-always",),
+    ),
 )
 
 # `+42`, `+`, `+G`, `+F`, `+/pattern`: line numbers, search, follow. Anything else after
@@ -130,10 +193,15 @@ def rules_for(program: str, extra: Sequence[ArgumentRule] = ()) -> list[Argument
 
 
 def argument_refusal(
-    program: str, arguments: Sequence[str], extra: Sequence[ArgumentRule] = ()
+    program: str,
+    arguments: Sequence[str],
+    extra: Sequence[ArgumentRule] = (),
+    exempt: Sequence[tuple[str, str]] = (),
 ) -> str | None:
     """Why `program` may not start by itself with these `arguments` (argv without argv[0]),
-    or None when its arguments pass every rule for it."""
+    or None when its arguments pass every rule for it. `exempt`: an option and its value
+    a program strategy verified (`-S` and a Session.vim that is the person's, unchanged)."""
+    arguments = _without_exempt(arguments, exempt)
     for rule in rules_for(program, extra):
         if rule.never is not None:
             return f"{program} never starts by itself: {rule.never}"
@@ -141,6 +209,21 @@ def argument_refusal(
         if why is not None:
             return f"{program}: {why}"
     return None
+
+
+def _without_exempt(arguments: Sequence[str], exempt: Sequence[tuple[str, str]]) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for position, argument in enumerate(arguments):
+        if skip:
+            skip = False
+            continue
+        following = arguments[position + 1] if position + 1 < len(arguments) else None
+        if (argument, following) in exempt:
+            skip = True
+            continue
+        kept.append(argument)
+    return kept
 
 
 def _refused_option(rule: ArgumentRule, arguments: Sequence[str]) -> str | None:
@@ -157,7 +240,39 @@ def _refused_option(rule: ArgumentRule, arguments: Sequence[str]) -> str | None:
             value = _value_of(arguments, position, option)
             if value is not None and _config_key(value) in keys:
                 return f"option {option} {value.split('=')[0]} runs a command"
+        for option, keys in rule.only_values.items():
+            value = _value_of(arguments, position, option)
+            if value is not None and _config_key(value) not in keys:
+                return f"option {option} {value.split('=')[0]} may run a command"
     return None
+
+
+def permission_bypass(
+    program: str, arguments: Sequence[str], extra: Sequence[ArgumentRule] = ()
+) -> list[tuple[int, int]]:
+    """Where an agent's permission-bypass options are in `arguments`: (position, how many
+    words), `--yolo` one, `--permission-mode bypassPermissions` two."""
+    found: list[tuple[int, int]] = []
+    for rule in rules_for(program, extra):
+        for position, argument in enumerate(arguments):
+            if argument == "--":
+                break
+            if argument in rule.bypass:
+                found.append((position, 1))
+            for option, values in rule.bypass_values.items():
+                value = _value_of(arguments, position, option)
+                if value is not None and value.lower() in values:
+                    found.append((position, 1 if argument != option else 2))
+    return sorted(set(found))
+
+
+def without_bypass(
+    program: str, arguments: Sequence[str], extra: Sequence[ArgumentRule] = ()
+) -> tuple[list[str], list[str]]:
+    """`arguments` without permission-bypass options, and the words taken out."""
+    doomed = {p + i for p, n in permission_bypass(program, arguments, extra) for i in range(n)}
+    kept = [a for i, a in enumerate(arguments) if i not in doomed]
+    return kept, [a for i, a in enumerate(arguments) if i in doomed]
 
 
 def _attached(argument: str, option: str) -> bool:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from config.rules import ArgumentRule
 from config.settings import Settings
-from recovery.may_run.arguments import argument_refusal
+from recovery.may_run.arguments import argument_refusal, without_bypass
 from recovery.may_run.environment import OPTION_VARIABLES, environment_refusal
 from recovery.may_run.text import typing_refusal
 from recovery.models import PaneChoice, PaneState, ProgramState
@@ -134,9 +134,14 @@ def command_text(pane: PaneState | Recorded, allowed: Sequence[str] = ()) -> str
 
 
 def decide(
-    pane: PaneState | Recorded, trust: Trust, settings: Settings, resolve: Resolver
+    pane: PaneState | Recorded,
+    trust: Trust,
+    settings: Settings,
+    resolve: Resolver,
+    exempt: Sequence[tuple[str, str]] = (),
 ) -> Decision | None:
-    """How a recorded command comes back; None when there is none (a plain shell)."""
+    """How a recorded command comes back; None when there is none (a plain shell).
+    `exempt`: option-value pairs a program strategy verified (a Session.vim)."""
     recorded = pane if isinstance(pane, Recorded) else Recorded.of(pane)
     text = command_text(recorded, settings.environment)
     if not text:
@@ -144,7 +149,7 @@ def decide(
     refusal = typing_refusal(text)
     if refusal is not None:
         return Decision(mode=LaunchMode.SHELL, reason=f"refused: the command {refusal}")
-    decision = _decide(recorded, text, trust, settings, resolve)
+    decision = _decide(recorded, text, trust, settings, resolve, exempt)
     if decision.mode is LaunchMode.HOLD and not settings.type_unlisted_commands:
         reason = f"{decision.reason} (type_unlisted_commands is off)"
         return Decision(mode=LaunchMode.SHELL, reason=reason, text=text)
@@ -152,7 +157,12 @@ def decide(
 
 
 def _decide(
-    recorded: Recorded, text: str, trust: Trust, settings: Settings, resolve: Resolver
+    recorded: Recorded,
+    text: str,
+    trust: Trust,
+    settings: Settings,
+    resolve: Resolver,
+    exempt: Sequence[tuple[str, str]] = (),
 ) -> Decision:
     choice = recorded.choice
     if choice is not None and choice.command == text and trust is Trust.OWN:
@@ -171,7 +181,14 @@ def _decide(
     if recorded.typed_commands or not recorded.stages:
         return _held(text, "shell text, not a program with arguments")
     for stage in recorded.stages:
-        why = program_refusal(stage, settings.allowlist, settings.rules, resolve)
+        why = program_refusal(
+            stage,
+            settings.allowlist,
+            settings.rules,
+            resolve,
+            settings.allow_permission_bypass,
+            exempt,
+        )
         if why is not None:
             return _held(text, why)
     return Decision(
@@ -184,8 +201,12 @@ def program_refusal(
     allowlist: tuple[str, ...],
     rules: tuple[ArgumentRule, ...],
     resolve: Resolver,
+    bypass_allowed: bool = False,
+    exempt: Sequence[tuple[str, str]] = (),
 ) -> str | None:
-    """Why this program of the person's own checkpoint may not start by itself, or None."""
+    """Why this program of the person's own checkpoint may not start by itself, or None.
+    A permission bypass (`--dangerously-skip-permissions`) needs `allow_permission_bypass`
+    (program strategies take it out instead, and say so)."""
     argv0 = program.argv[0]
     name = argv0.rsplit("/", 1)[-1].lstrip("-")
     if name not in allowlist:
@@ -199,7 +220,10 @@ def program_refusal(
         return "the executable that ran was not recorded (a checkpoint from before signing)"
     if program.exe not in (found.path, found.interpreter):
         return f"{argv0} is {found.path} here, but {program.exe} is what ran"
-    return argument_refusal(name, program.argv[1:], rules)
+    bypass = without_bypass(name, program.argv[1:], rules)[1]
+    if bypass and not bypass_allowed:
+        return f"{name}: {bypass[0]} comes back only with allow_permission_bypass on"
+    return argument_refusal(name, program.argv[1:], rules, exempt)
 
 
 def _held(text: str, reason: str) -> Decision:

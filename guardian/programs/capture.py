@@ -1,0 +1,124 @@
+"""Program strategies' capture at a poll: for each pane whose foreground program a
+strategy recognizes, its probe reads what the tool leaves on disk and in /proc; then the
+conversation ids are handed out across the server's panes, most exact first (a per-pid
+record or an open file, then argv, then guesses, older programs first), never one id to
+two panes. The result is each pane's `resume`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from guardian.programs import claude, codex, gemini, opencode
+from guardian.programs.editors import find_aider, find_vim
+from guardian.programs.found import Found
+from guardian.programs.process import Process
+from recovery.models import FoundBy, PaneState, Resume, ServerState
+from recovery.programs import strategy_for
+
+log = logging.getLogger("tmux_guardian")
+
+PROBES: dict[str, Callable[[Process], Found]] = {
+    "claude": claude.find,
+    "codex": codex.find,
+    "opencode": opencode.find,
+    "gemini": gemini.find,
+    "aider": find_aider,
+    "vim": find_vim,
+}
+
+
+@dataclass
+class _Probe:
+    pane_id: str
+    strategy: str
+    process: Process
+    found: Found
+    chosen: tuple[str, FoundBy] | None = None
+
+
+def capture_resumes(state: ServerState) -> ServerState:
+    probes = [p for pane in _panes(state) if (p := _probe(pane)) is not None]
+    if not probes:
+        return state
+    _hand_out(probes)
+    resumes = {p.pane_id: _resume(p) for p in probes}
+    sessions = tuple(
+        session.model_copy(
+            update={
+                "windows": tuple(
+                    window.model_copy(
+                        update={
+                            "panes": tuple(
+                                pane.model_copy(update={"resume": resumes[pane.pane_id]})
+                                if pane.pane_id in resumes
+                                else pane
+                                for pane in window.panes
+                            )
+                        }
+                    )
+                    for window in session.windows
+                )
+            }
+        )
+        for session in state.sessions
+    )
+    return state.model_copy(update={"sessions": sessions})
+
+
+def _panes(state: ServerState) -> list[PaneState]:
+    return [p for s in state.sessions for w in s.windows for p in w.panes]
+
+
+def _probe(pane: PaneState) -> _Probe | None:
+    program = pane.program
+    if program is None or pane.dead or len(pane.job) > 1:
+        return None
+    strategy = strategy_for(program)
+    probe = PROBES.get(strategy.name) if strategy is not None else None
+    if strategy is None or probe is None:
+        return None
+    process = Process.of(program)
+    if process is None:
+        return None
+    try:
+        found = probe(process)
+    except (OSError, ValueError) as exc:  # a vanished process, an odd file: no resume
+        log.debug("%s probe of pid %d: %s", strategy.name, program.pid, exc)
+        return None
+    return _Probe(pane.pane_id, strategy.name, process, found)
+
+
+def _hand_out(probes: list[_Probe]) -> None:
+    """Most exact first, older programs first; an id goes to one pane only."""
+    claimed: set[tuple[str, str]] = set()
+    by_age = sorted(probes, key=lambda p: p.process.program.started_at)
+    for kind in ("exact", "argv", "guess"):
+        for probe in by_age:
+            if probe.chosen is not None:
+                continue
+            for session_id, how in probe.found.ranked():
+                if how == kind and (probe.strategy, session_id) not in claimed:
+                    probe.chosen = (session_id, how)
+                    claimed.add((probe.strategy, session_id))
+                    break
+
+
+def _resume(probe: _Probe) -> Resume:
+    found, chosen = probe.found, probe.chosen
+    session_id, how = chosen if chosen is not None else (None, None)
+    note = found.note if session_id is None else ""
+    if session_id is None and not note and found.ranked():
+        note = "its conversation belongs to another pane"
+    return Resume(
+        strategy=probe.strategy,
+        session_id=session_id,
+        found_by=how,
+        cwd=probe.process.cwd,
+        argv=probe.process.argv,
+        started_at=probe.process.program.started_at,
+        file=found.files.get(session_id, found.file) if session_id else found.file,
+        file_sha256=found.file_sha256,
+        note=note,
+    )

@@ -1,0 +1,185 @@
+"""Typing at a shell's prompt, and only there. A restore types a held or run-in-shell
+command once the pane's shell waits at its prompt, never while its start-up files run (an
+update check's `read` would eat the line) and never into a running program.
+
+At its prompt a line-editing shell (bash, zsh, fish, ...) holds the terminal (the tty's
+foreground group is the shell's own), sleeps, has put the terminal in raw mode (no
+ICANON, no ECHO: its line editor reads keys) and stops using the CPU. A `read` in a
+start-up file leaves the terminal canonical, a program it runs holds the terminal or is
+waited for. Shells without a line editor (sh, dash) are judged by where they sleep.
+Bounded: a shell not at its prompt in time gets nothing typed, and a warning."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import termios
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from guardian.tmux.procfs import SHELLS, children_of, read_proc, read_stat
+from recovery.may_run.text import typing_refusal, visible
+
+SAMPLE_EVERY = 0.05
+# Shells without a line editor read their commands in canonical mode.
+PLAIN_SHELLS = frozenset({"sh", "dash", "ash", "busybox"})
+# Where a process sleeps while it reads a terminal (/proc/PID/wchan).
+TTY_WAITS = ("poll_schedule_timeout", "wait_woken", "n_tty_read", "do_select", "ep_poll")
+
+
+@dataclass(frozen=True)
+class ShellSample:
+    """What /proc and the terminal say about a pane's first process at one instant."""
+
+    name: str
+    state: str
+    holds_terminal: bool
+    raw_terminal: bool | None
+    """None when the terminal could not be read."""
+    wchan: str
+    cpu_ticks: int
+    busy_children: bool
+    """A child in the shell's own process group (a command substitution, a `sleep`);
+    counted for shells without a line editor only."""
+
+
+def at_prompt(sample: ShellSample) -> bool:
+    """The shell waits at its prompt in this sample (one sample is not enough: see
+    `Settled`)."""
+    if sample.name not in SHELLS or sample.state != "S" or not sample.holds_terminal:
+        return False
+    if sample.name in PLAIN_SHELLS:
+        known = sample.wchan not in ("", "0")
+        return not sample.busy_children and (not known or sample.wchan.startswith(TTY_WAITS))
+    # A line editor reading keys is proof enough: children of its group may be its own
+    # background work (fish's first start generates completions for seconds).
+    return sample.raw_terminal is True
+
+
+class Settled:
+    """At its prompt in two samples in a row, the CPU still in between."""
+
+    def __init__(self) -> None:
+        self._last: ShellSample | None = None
+
+    def judge(self, sample: ShellSample | None) -> bool:
+        if sample is None or not at_prompt(sample):
+            self._last = None
+            return False
+        settled = self._last is not None and self._last.cpu_ticks == sample.cpu_ticks
+        self._last = sample
+        return settled
+
+
+def sample_shell(pid: int, tty: str) -> ShellSample | None:
+    """One look at a pane's first process; None when it is gone."""
+    stat = read_stat(pid)
+    raw = read_proc(f"/proc/{pid}/stat")
+    if stat is None or not raw:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    name = os.path.basename(os.fsdecode(raw[raw.find(b"(") + 1 : raw.rfind(b")")]))
+    wchan = os.fsdecode(read_proc(f"/proc/{pid}/wchan", 256) or b"")
+    return ShellSample(
+        name=name.lstrip("-"),
+        state=stat.state,
+        holds_terminal=stat.tpgid == stat.pgrp == pid,
+        raw_terminal=_raw_terminal(tty),
+        wchan=wchan,
+        cpu_ticks=int(fields[11]) + int(fields[12]),
+        busy_children=_busy_children(pid, stat.pgrp),
+    )
+
+
+def _raw_terminal(tty: str) -> bool | None:
+    """The terminal's line discipline: raw while a line editor reads it. Opening the
+    pane's own tty (no controlling-terminal side effect) consumes nothing."""
+    try:
+        fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        lflag = termios.tcgetattr(fd)[3]
+    except termios.error:
+        return None
+    finally:
+        os.close(fd)
+    return not lflag & (termios.ICANON | termios.ECHO)
+
+
+def _busy_children(pid: int, pgrp: int) -> bool:
+    for child in children_of(pid):
+        stat = read_stat(child)
+        if stat is not None and stat.pgrp == pgrp and stat.state != "Z":
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Typing:
+    """Keys to type into a pane once its shell is at its prompt."""
+
+    pane_id: str
+    keys: str
+    press_enter: bool
+    where: str
+    """The pane as a person names it (`work:1.0`), for warnings."""
+
+
+@dataclass(frozen=True)
+class PaneShell:
+    pid: int
+    tty: str
+
+
+def type_at_prompts(
+    typings: Sequence[Typing],
+    shells: Callable[[], dict[str, PaneShell]],
+    send: Callable[[list[list[str]]], object],
+    wait: float,
+) -> dict[str, str]:
+    """Type each pane's keys as soon as its shell is at its prompt, all panes at once,
+    for at most `wait` seconds; a warning per pane (by id) that got nothing typed."""
+    pending = {t.pane_id: t for t in typings if t.keys and typing_refusal(t.keys) is None}
+    judges = {pane_id: Settled() for pane_id in pending}
+    deadline = time.monotonic() + wait
+    warnings: dict[str, str] = {}
+    while pending:
+        found = shells()
+        ready = []
+        for pane_id in list(pending):
+            shell = found.get(pane_id)
+            if shell is None:
+                where = pending.pop(pane_id).where
+                warnings[pane_id] = visible(f"{where}: the pane closed before typing")
+            elif judges[pane_id].judge(sample_shell(shell.pid, shell.tty)):
+                ready.append(pending.pop(pane_id))
+        if ready:
+            send([command for t in ready for command in _keys(t)])
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(SAMPLE_EVERY)
+    for pane_id, typing in pending.items():
+        warnings[pane_id] = visible(
+            f"{typing.where}: its shell was not at a prompt within {wait:g} s; "
+            f"'{typing.keys}' was not typed"
+        )
+    return warnings
+
+
+def _keys(typing: Typing) -> list[list[str]]:
+    commands = [["send-keys", "-t", typing.pane_id, "-l", "--", typing.keys]]
+    if typing.press_enter:
+        commands.append(["send-keys", "-t", typing.pane_id, "Enter"])
+    return commands
+
+
+def pane_shells(listing: str) -> dict[str, PaneShell]:
+    """`list-panes -F '#{pane_id} #{pane_pid} #{pane_tty}'` as pane id -> its shell."""
+    found: dict[str, PaneShell] = {}
+    for line in listing.splitlines():
+        with contextlib.suppress(ValueError):
+            pane_id, pid, tty = line.split(" ", 2)
+            found[pane_id] = PaneShell(int(pid), tty)
+    return found
