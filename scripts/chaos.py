@@ -56,7 +56,13 @@ class Outcome:
     not_restarted: list[str] = field(default_factory=list)
     duplicates: int = 0
     false_resurrection: bool = False
+    differs: bool = False
+    """Afterwards, what runs differs from the layout (the field is started afresh)."""
     at: float = field(default_factory=time.time)
+
+    @property
+    def needs_reset(self) -> bool:
+        return not self.ok or bool(self.duplicates) or self.false_resurrection or self.differs
 
 
 @dataclass
@@ -275,10 +281,7 @@ class Campaign:
             except Exception as error:  # the server itself does not answer
                 outcome.not_restarted = [f"no answer: {error}"]
         outcome.duplicates = self.duplicates()
-        differs = self.expected() != self.field.expected(self.alive)
-        if not outcome.ok or outcome.duplicates or outcome.false_resurrection or differs:
-            self.reset()  # (an older checkpoint's programs: the field starts afresh)
-        time.sleep(self.field.interval * 2)  # the watcher settles (checkpoints) before the next
+        outcome.differs = self.expected() != self.field.expected(self.alive)
         return outcome
 
 
@@ -374,6 +377,9 @@ def main() -> int:
             mark = "ok" if outcome.ok else "FAILED"
             print(f"{number:4d} {kind:<14} {mark:<6} {outcome.seconds:6.2f}s {outcome.expected}",
                   file=sys.stderr, flush=True)  # fmt: skip
+            if outcome.needs_reset:  # (an older checkpoint's programs: start afresh)
+                campaign.reset()
+            time.sleep(fld.interval * 2)  # the watcher settles (checkpoints) before the next
     finally:
         fld.close()
     summary = report(outcomes)

@@ -211,11 +211,27 @@ class Field:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def kill_servers(self) -> None:
+        """Kill this field's servers and their programs, and wait until they are gone: a
+        client started meanwhile would reach the dying server ("server exited
+        unexpectedly") instead of starting a new one."""
+        killed: list[psutil.Process] = []
         for server in self.servers():
             with contextlib.suppress(psutil.Error):
                 programs = server.children(recursive=True)
                 server.resume()  # a stopped server cannot die of SIGKILL any later
                 server.kill()
+                killed.append(server)
                 for proc in programs:
                     with contextlib.suppress(psutil.Error):
                         proc.kill()
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in killed) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def _alive(process: psutil.Process) -> bool:
+    """Still running (a zombie is dead: only its parent has yet to reap it)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
