@@ -61,10 +61,30 @@ class PaneLaunch(BaseModel):
     """Why it comes back this way (held, refused), said in the output."""
     how: str = ""
     """What its program strategy made of it (`claude: resumes conversation 8b34… (exact)`)."""
+    notice: str = ""
+    """What the person is told on restore too: a guessed conversation, a gone one, an
+    option taken out, a session file not loaded."""
 
     def describe(self) -> str:
         how = f"{self.how}; " if self.how else ""
         return how + self._started()
+
+    @property
+    def mode(self) -> Mode | None:
+        """run, hold or shell; None for a program that survived (it is not started)."""
+        if self.kind in (LaunchKind.COMMAND, LaunchKind.RUN_IN_SHELL):
+            return "run"
+        if self.kind is LaunchKind.TYPED:
+            return "hold"
+        return None if self.kind is LaunchKind.SURVIVOR else "shell"
+
+    @property
+    def choosable(self) -> bool:
+        """A person may choose how it comes back: it has a command (a bare shell has not;
+        a survivor is not started at all)."""
+        return self.kind is not LaunchKind.SURVIVOR and bool(
+            self.keys or self.command or self.reason
+        )
 
     def _started(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
@@ -77,6 +97,16 @@ class PaneLaunch(BaseModel):
         if self.kind is LaunchKind.SURVIVOR:
             return visible(f"shell ({self.reason})")
         return visible(f"shell{why}")
+
+
+@dataclass(frozen=True)
+class PaneComeback:
+    """One pane of a plan as a person chooses for it: `WINDOW.PANE`, how it comes back."""
+
+    where: str
+    how: str
+    mode: Mode | None
+    choosable: bool
 
 
 class PanePlan(BaseModel):
@@ -139,6 +169,25 @@ class SessionPlan(BaseModel):
             if p.launch.reason and p.launch.kind is not LaunchKind.SURVIVOR
         ]
 
+    def comebacks(self) -> list[PaneComeback]:
+        """How each pane comes back, for a person to choose from (the UI's restore dialog)."""
+        return [
+            PaneComeback(f"{w.index}.{p.index}", visible(p.launch.describe()), p.launch.mode,
+                         p.launch.choosable)
+            for w in self.windows
+            for p in w.panes
+        ]  # fmt: skip
+
+    def notices(self) -> list[str]:
+        """A line per pane that comes back less exactly than it ran (a guess, a gone
+        conversation, an option taken out), said on restore."""
+        return [
+            visible(f"window {w.index} pane {p.index}: {p.launch.notice}")
+            for w in self.windows
+            for p in w.panes
+            if p.launch.notice and not p.launch.reason
+        ]
+
     def survivors(self) -> list[str]:
         """A line per program that survived the crash and still runs (not started twice)."""
         return [
@@ -176,13 +225,14 @@ class PlanContext:
     still_running: Callable[[ProgramState], bool] = field(default=lambda _program: False)
     facts: ProgramFacts = field(default_factory=ProgramFacts)
     choices: dict[str, Mode] = field(default_factory=dict)
-    """A person's `--run/--hold/--shell WINDOW.PANE` (or `all`): lowers, never raises."""
+    """A person's `--run/--hold/--shell WINDOW.PANE` (or `all`): in place of the program's
+    default, never above what the rule allows."""
     warnings: list[str] = field(default_factory=list)
 
 
 def plan_launch(pane: PaneState, context: PlanContext, where: str = "") -> PaneLaunch:
     """How a pane's recorded command comes back: through its program strategy if it has
-    one, judged by the one rule, lowered by a person's choice."""
+    one, judged by the one rule, then as the person chose (within what the rule allows)."""
     if pane.dead:
         return _dead_pane_launch(pane)
     program = pane.program
@@ -192,7 +242,8 @@ def plan_launch(pane: PaneState, context: PlanContext, where: str = "") -> PaneL
         return PaneLaunch(kind=LaunchKind.SURVIVOR, keys=line, reason=notice)
     comeback = comeback_for(pane, context.settings, context.facts)
     if comeback is not None and comeback.gone is not None:
-        return PaneLaunch(kind=LaunchKind.SHELL, reason=comeback.gone, how=comeback.describe)
+        gone = comeback.gone
+        return PaneLaunch(kind=LaunchKind.SHELL, reason=gone, notice=gone)
     judged = pane
     if comeback is not None and program is not None:
         stage = program.model_copy(update={"argv": comeback.argv})
@@ -201,14 +252,19 @@ def plan_launch(pane: PaneState, context: PlanContext, where: str = "") -> PaneL
     decision = decide(judged, context.trust, context.settings, context.resolve, exempt)
     if decision is None:
         return PaneLaunch(kind=LaunchKind.SHELL)
-    if comeback is not None:
-        decision = capped(decision, comeback.mode, comeback.describe)
+    # The rule's decision is the ceiling; the strategy's default lowers it, unless the
+    # person chose for this pane (a choice may lift a default up to the ceiling, no more).
     choice = chosen_mode(context.choices, where)
-    decision = capped(decision, choice, f"your choice for this pane: {choice}")
+    if choice is not None:
+        decision = capped(decision, choice, f"your choice for this pane: {choice}")
+    elif comeback is not None:
+        decision = capped(decision, comeback.mode, comeback.describe)
     launch = _launch_of(decision, judged)
     if comeback is None:
         return launch
-    return launch.model_copy(update={"how": describe_comeback(comeback)})
+    how = describe_comeback(comeback)
+    notice = how if comeback.tell or comeback.notes else ""
+    return launch.model_copy(update={"how": how, "notice": notice})
 
 
 def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:

@@ -1,8 +1,9 @@
 """How a pane's program comes back through its strategy (`recovery.programs`): the
 strategy says what command, where and by default how; the one rule (`recovery.may_run`)
-judges that command as any other; a person's choice (run, hold, shell) may lower the
-result, never raise it. Pure: what only the machine knows (does the conversation still
-exist, is the session file the person's and unchanged) comes through `ProgramFacts`."""
+judges that command as any other: its decision is the ceiling, the strategy's default
+or the person's choice (run, hold, shell) may only lower it. Pure: what only the machine
+knows (does the conversation still exist, is the session file the person's and
+unchanged) comes through `ProgramFacts`."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def comeback_for(pane: PaneState, settings: Settings, facts: ProgramFacts) -> Co
     if comeback.file_check is not None and not facts.file_vouched(comeback.file_check):
         return comeback.fallback
     if resume.session_id and facts.conversation_exists(resume) is False:
-        gone = f"{strategy.name} conversation {resume.session_id} is gone: a shell in its directory"
+        gone = f"{strategy.name} conversation {resume.session_id} is gone (deleted or aged out)"
         return Comeback((), gone, cwd=comeback.cwd, gone=gone)
     return comeback
 

@@ -6,10 +6,13 @@ from guardian.view import (
     CheckpointRow,
     HistoryRow,
     Overview,
+    PaneComeback,
     PaneRow,
+    RestorePreview,
     SessionDetail,
     SessionRow,
 )
+from recovery.programs import Mode
 
 NOW = 1_795_400_000.0
 SOCK = "/tmp/tmux-1000/default"
@@ -80,6 +83,7 @@ class FakeService:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
+        self.choices: list[dict[str, Mode]] = []
         self.sessions = rows()
 
     def start(self) -> None:
@@ -93,7 +97,16 @@ class FakeService:
 
     def detail(self, row: SessionRow) -> SessionDetail:
         panes = (
-            PaneRow("0:editor", "0", "/home/ana/src/app", "vim src/main.py", False, True),
+            PaneRow(
+                "0:editor",
+                "0",
+                "/home/ana/src/app",
+                "claude",
+                False,
+                True,
+                "claude: resumes conversation 8b34a1c2… (exact); shell, then runs claude "
+                "--resume 8b34a1c2-5b0e-4a57-9e1b-2f1f0c4d9a10",
+            ),
             PaneRow("0:editor", "1", "/home/ana/src/app", "shell", False, False),
             PaneRow("1:server", "0", "/home/ana/src/app", "python -m http.server", False, True),
             PaneRow("2:tests", "0", "/home/ana/src/app/tests", "dead", True, True),
@@ -130,12 +143,28 @@ class FakeService:
         self.calls.append(("snapshot", row.name if row else None))
         return "snapshot done"
 
-    def restore_preview(self, row: SessionRow, checkpoint_id: str) -> list[str]:
+    def restore_preview(
+        self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
+    ) -> RestorePreview:
         self.calls.append(("preview", checkpoint_id))
-        return [f"session '{row.name}' from checkpoint {checkpoint_id}: 3 windows, 7 panes"]
+        self.choices.append(dict(choices or {}))
+        chosen = choices or {}
+        panes = []
+        for where, mode, how in (
+            ("0.0", "run", "claude: resumes conversation 8b34a1c2… (exact)"),
+            ("0.1", "shell", "shell"),
+            ("1.0", "hold", "python -m http.server: your program 'dev', hold"),
+        ):
+            picked = chosen.get(where, mode)
+            panes.append(PaneComeback(where, f"{how} [{picked}]", picked, where != "0.1"))  # type: ignore[arg-type]
+        line = f"session '{row.name}' from checkpoint {checkpoint_id}: 3 windows, 7 panes"
+        return RestorePreview((line,), tuple(panes))
 
-    def restore(self, row: SessionRow, checkpoint_id: str) -> str:
+    def restore(
+        self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
+    ) -> str:
         self.calls.append(("restore", checkpoint_id))
+        self.choices.append(dict(choices or {}))
         return "restored"
 
     def recover(self, row: SessionRow) -> str:

@@ -167,6 +167,31 @@ def test_a_script_runs_when_its_interpreter_is_what_ran() -> None:
 
 
 @pytest.mark.parametrize(
+    ("exe", "runs"),
+    [
+        ("/usr/bin/python3.11", True),  # the pane's PATH found another python3 than ours
+        ("/opt/py/bin/python3", True),
+        ("/usr/bin/python3-evil", False),
+        ("/tmp/x/sh", False),
+        ("/usr/bin/python2.7", False),
+    ],
+)
+def test_an_env_script_runs_under_any_interpreter_of_the_name_it_gives(
+    exe: str, runs: bool
+) -> None:
+    def env_script(argv0: str) -> Executable:
+        return Executable(
+            path="/home/u/.local/bin/aider", interpreter="/home/u/.pyenv/shims/python3",
+            interpreter_name="python3", named="/home/u/.local/bin/aider",
+        )  # fmt: skip
+
+    settings = Settings(allowlist=("aider",))
+    recorded = Recorded(ProgramState(argv=("aider",), pid=1, started_at=1, exe=exe))
+    decision = decide(recorded, Trust.OWN, settings, env_script)
+    assert decision is not None and (decision.mode is LaunchMode.RUN) is runs
+
+
+@pytest.mark.parametrize(
     ("trust", "expected", "why"),
     [
         (Trust.OWN, "run", "allowlisted"),

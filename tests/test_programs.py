@@ -308,6 +308,16 @@ def test_a_choice_lowers_how_a_pane_comes_back(choice, kind) -> None:  # type: i
     assert plan(claude, choices={"1.0": "shell"}).kind is LaunchKind.RUN_IN_SHELL
 
 
+def test_a_choice_to_run_lifts_a_programs_default_up_to_what_the_rule_allows() -> None:
+    python = pane(0, program=None).model_copy(
+        update={"program": stage("python3", exe="/usr/bin/python3.11")}
+    )
+    allowed = Settings(allowlist=(*SETTINGS.allowlist, "python3"))
+    assert plan(python, allowed, choices={"0.0": "run"}).kind is LaunchKind.RUN_IN_SHELL
+    held = plan(python, SETTINGS, choices={"all": "run"})  # not on the allowlist
+    assert held.kind is LaunchKind.TYPED and "not on the allowlist" in held.reason
+
+
 def test_a_choice_to_run_never_raises_what_the_rule_holds() -> None:
     npm = pane(0, program=None).model_copy(
         update={"program": stage("npm", "run", "dev", exe="/usr/bin/node")}

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, OptionList, Static
 
 from guardian.view import EngineService
 from tests.conftest import PrivateServer
@@ -19,6 +19,7 @@ from tests.test_round_trip import read
 from tests.test_watcher import FAST, engine_for
 from tui.app import GuardianApp
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.restore import RestoreScreen
 from tui.widgets.checkpoint_list import CheckpointList
 from tui.widgets.session_table import SessionTable
 
@@ -128,8 +129,8 @@ async def test_r_and_confirm_restores_a_killed_session(tmux_server: PrivateServe
         await until(pilot, lambda: cells(app).get("work") == "○ not running")
         await select(pilot, app, "work")
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        body = str(app.screen.query_one("#confirm-body Static").content)
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        body = str(app.screen.query_one("#restore-summary", Static).content)
         assert "session 'work'" in body and "2 panes" in body
         await pilot.press("y")
         await until(pilot, lambda: read(t).session("work") is not None)
@@ -201,7 +202,7 @@ async def test_actions_reach_the_service() -> None:
         await until(pilot, lambda: app.query_one(CheckpointList).row_count == 3)
         await pilot.press("s", "S", "R", "p")
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
         await pilot.press("y")
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -210,7 +211,7 @@ async def test_actions_reach_the_service() -> None:
         app.query_one(CheckpointList).move_cursor(row=1)  # the one that does not verify
         await pilot.press("r")
         await pilot.pause(0.2)
-        assert not isinstance(app.screen, ConfirmScreen)
+        assert not isinstance(app.screen, (ConfirmScreen, RestoreScreen))
         assert any("does not verify" in n.message for n in app._notifications)
     for call in [
         ("snapshot", "work"),
@@ -222,6 +223,29 @@ async def test_actions_reach_the_service() -> None:
     ]:
         assert call in service.calls
     assert service.calls.count(("restore", "20261123T100000.000000Z-ab12")) == 1
+
+
+async def test_the_restore_dialog_lets_a_person_choose_how_each_pane_comes_back() -> None:
+    """Per pane run / hold / shell, as Zellij offers: each change is planned again (so it
+    shows what the rule lets happen) and the restore gets the choices."""
+    service = FakeService()
+    app = GuardianApp(service, clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(CheckpointList).row_count == 3)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        panes = app.screen.query_one(OptionList)
+        assert "claude: resumes conversation 8b34a1c2… (exact) [run]" in str(
+            panes.get_option_at_index(0).prompt
+        )
+        assert panes.get_option_at_index(1).disabled  # a bare shell: nothing to choose
+        await pilot.press("h")  # the highlighted pane: 0.0
+        await until(pilot, lambda: "[hold]" in str(panes.get_option_at_index(0).prompt))
+        await pilot.press("down", "r")  # 1.0 (the bare shell is skipped)
+        await until(pilot, lambda: "[run]" in str(panes.get_option_at_index(2).prompt))
+        await pilot.press("y")
+        await until(pilot, lambda: ("restore", "20261123T100000.000000Z-ab12") in service.calls)
+    assert service.choices[-1] == {"0.0": "hold", "1.0": "run"}
 
 
 async def test_filter_narrows_the_table() -> None:

@@ -11,9 +11,11 @@ from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from guardian.view import CheckpointRow, ServiceError, SessionRow
+from guardian.view import CheckpointRow, RestorePreview, ServiceError, SessionRow
 from recovery.may_run.text import visible
+from recovery.programs import Mode
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.restore import RestoreScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
 from tui.widgets.session_table import SessionTable
@@ -109,21 +111,37 @@ class SessionActions(App[int]):
     @work(group="actions", thread=True)
     def prepare_restore(self, row: SessionRow, checkpoint: CheckpointRow) -> None:
         try:
-            lines = self.service.restore_preview(row, checkpoint.id)
+            preview = self.service.restore_preview(row, checkpoint.id)
         except ServiceError as exc:
             self.call_from_thread(self.tell, f"restore failed: {exc}", severity="error")
             return
         title = f"Restore '{row.name}' from checkpoint {checkpoint.id}?"
-        self.call_from_thread(self._confirm_restore, title, lines, row, checkpoint.id)
+        self.call_from_thread(self._confirm_restore, title, preview, row, checkpoint.id)
 
     def _confirm_restore(
-        self, title: str, lines: list[str], row: SessionRow, checkpoint_id: str
+        self, title: str, preview: RestorePreview, row: SessionRow, checkpoint_id: str
     ) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.perform("restore", lambda: self.service.restore(row, checkpoint_id))
+        def answered(choices: dict[str, Mode] | None) -> None:
+            if choices is not None:
+                self.perform(
+                    "restore", lambda: self.service.restore(row, checkpoint_id, choices or None)
+                )
 
-        self.push_screen(ConfirmScreen(title, lines, yes="Restore"), answered)
+        screen = RestoreScreen(title, preview, lambda c: self.replan(screen, row, checkpoint_id, c))
+        self.push_screen(screen, answered)
+
+    @work(group="replan", exclusive=True, thread=True)
+    def replan(
+        self, screen: RestoreScreen, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode]
+    ) -> None:
+        """The plan again with the person's choices: it shows what the rule lets happen."""
+        try:
+            preview = self.service.restore_preview(row, checkpoint_id, choices)
+        except ServiceError as exc:
+            self.call_from_thread(self.tell, f"restore failed: {exc}", severity="error")
+            return
+        if screen.is_attached:
+            self.call_from_thread(screen.show, preview)
 
     def action_recover(self) -> None:
         row = self._need_session()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -84,6 +85,17 @@ def checkpoint_id(text: str) -> str:
     return text
 
 
+def pane_target(text: str) -> str:
+    """`[SESSION:]WINDOW.PANE` or `[SESSION:]all`: the panes a restore choice is for."""
+    _session, _, pane = text.rpartition(":")
+    if pane != "all" and not re.fullmatch(r"[0-9]{1,6}\.[0-9]{1,6}", pane):
+        raise argparse.ArgumentTypeError(
+            f"'{visible(text)}' is not a pane: give WINDOW.PANE (like 1.0), SESSION:WINDOW.PANE "
+            "or all"
+        )
+    return text
+
+
 class _Commands:
     """Adds subcommands that all accept the global options too."""
 
@@ -136,6 +148,20 @@ def _checkpoint_commands(commands: _Commands) -> None:
     rest.add_argument(
         "--as", dest="as_name", metavar="NAME", type=session_name, help="restore under another name"
     )
+    for mode, what in (
+        ("run", "its program runs (if the rule lets it run)"),
+        ("hold", "its command is typed at the prompt, Enter runs it"),
+        ("shell", "a shell only"),
+    ):
+        rest.add_argument(
+            f"--{mode}",
+            dest=f"choose_{mode}",
+            action="append",
+            default=[],
+            metavar="PANE",
+            type=pane_target,
+            help=f"[SESSION:]WINDOW.PANE or all (repeatable): {what}",
+        )
 
     cps = commands.add("checkpoints", "list checkpoints, newest first", json=True)
     cps.add_argument("session", nargs="?", metavar="SESSION")

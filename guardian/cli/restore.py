@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from guardian.cli.output import emit_json, err, say
+from guardian.errors import RestoreUsageError
 from guardian.operations.engine import Engine
 from guardian.operations.restore import RestoreReport, restore
 from guardian.operations.sessions import journal_restore
+from recovery.programs import MODES, Mode
 
 
 def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bool) -> int:
@@ -19,6 +21,7 @@ def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bo
         replace=args.replace,
         as_name=args.as_name,
         explicit_server=explicit_server,
+        choices=pane_choices(args),
     )
     if not args.dry_run:
         journal_restore(engine, report)
@@ -27,6 +30,17 @@ def cmd_restore(engine: Engine, args: argparse.Namespace, *, explicit_server: bo
     else:
         print_report(report, dry_run=args.dry_run)
     return 1 if report.failed else 0
+
+
+def pane_choices(args: argparse.Namespace) -> dict[str, Mode]:
+    """`--run/--hold/--shell PANE...` as PANE -> mode; one pane, one choice."""
+    choices: dict[str, Mode] = {}
+    for mode in MODES:
+        for pane in getattr(args, f"choose_{mode}", []):
+            if choices.get(pane, mode) != mode:
+                raise RestoreUsageError(f"pane {pane} is given both --{choices[pane]} and --{mode}")
+            choices[pane] = mode
+    return choices
 
 
 def report_json(report: RestoreReport) -> dict[str, object]:
@@ -42,6 +56,7 @@ def report_json(report: RestoreReport) -> dict[str, object]:
                 "plan": i.plan,
                 "held": i.held,
                 "survivors": i.survivors,
+                "notices": i.notices,
             }
             for i in report.items
         ],
@@ -66,6 +81,8 @@ def print_report(report: RestoreReport, *, dry_run: bool) -> None:
             say(f"          survived: {line}")
         for line in item.held:
             say(f"          held: {line}")
+        for line in item.notices:
+            say(f"          note: {line}")
         for warning in item.warnings:
             say(f"          warning: {warning}")
     if report.items and not dry_run:

@@ -28,7 +28,7 @@ from guardian.tmux.targets import ServerTarget
 from recovery.checkpoint import Checkpoint
 from recovery.may_run import Resolver
 from recovery.models import ProgramState
-from recovery.plan import PlanContext, SessionPlan, plan_session
+from recovery.plan import PaneComeback, PlanContext, SessionPlan, plan_session
 from recovery.programs import Mode
 from recovery.store.resign import resign_legacy
 
@@ -47,6 +47,10 @@ class RestoreItem:
     held: list[str] = field(default_factory=list)
     """Panes whose commands came back held (typed, not run) or refused, and why."""
     survivors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    panes: list[PaneComeback] = field(default_factory=list)
+    """A dry run's panes, each with how it comes back (the UI lets a person choose)."""
+    """Panes that come back less exactly than they ran (a guessed conversation...)."""
     """Programs that survived the crash and still run: not started twice."""
 
 
@@ -95,7 +99,8 @@ def restore(
 ) -> RestoreReport:
     """`names` as a person types them, or (`names_as_tmux_reports`) as tmux lists them.
     A dry run changes nothing on disk: bad checkpoints are reported, not moved.
-    `choices`: `WINDOW.PANE` (or `all`) -> run, hold or shell; lowers, never raises."""
+    `choices`: `[SESSION:]WINDOW.PANE` (or `[SESSION:]all`) -> run, hold or shell, in place
+    of a program's default and never above what the rule allows."""
     report = RestoreReport()
     engine = engine.dry_run() if dry_run else engine
     if not dry_run:
@@ -126,6 +131,17 @@ def restore(
     for group in by_server.values():
         _restore_on_server(engine, group, report, how)
     return report
+
+
+def choices_for(choices: dict[str, Mode], session: str) -> dict[str, Mode]:
+    """The choices that apply to one session's panes, by `WINDOW.PANE` or `all`: those
+    naming the session win over those for every session."""
+    mine: dict[str, Mode] = {k: v for k, v in choices.items() if ":" not in k}
+    for key, mode in choices.items():
+        name, sep, pane = key.rpartition(":")
+        if sep and vis_session_name(name) == session:
+            mine[pane] = mode
+    return mine
 
 
 def _check_name(name: str) -> None:
@@ -194,7 +210,7 @@ def _plan_all(
             resolve=resolve,
             still_running=_member_of(alive),
             facts=program_facts(),
-            choices=how.choices,
+            choices=choices_for(how.choices, name),
         )
         plan = plan_session(candidate.checkpoint, context, name=name)
         plan = plan.model_copy(update={"replaces": replaces})
@@ -237,7 +253,10 @@ def _dry_run_item(item: _Planned) -> RestoreItem:
     if item.replaces:
         lines.append(f"  then replaces the existing session '{item.name}'")
     label = item.candidate.target.label
-    return RestoreItem(label, item.name, "planned", item.plan.checkpoint_id, plan=lines)
+    return RestoreItem(
+        label, item.name, "planned", item.plan.checkpoint_id, plan=lines,
+        panes=item.plan.comebacks(),
+    )  # fmt: skip
 
 
 def _built_item(item: _Planned, outcome: SessionOutcome) -> RestoreItem:
@@ -259,4 +278,5 @@ def _built_item(item: _Planned, outcome: SessionOutcome) -> RestoreItem:
         warnings,
         held=plan.held(),
         survivors=plan.survivors(),
+        notices=plan.notices(),
     )

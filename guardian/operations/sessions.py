@@ -29,8 +29,8 @@ def journal_restore(engine: Engine, report: RestoreReport) -> None:
         if item.status in ("restored", "failed"):
             target = next((t for t in engine.servers if t.label == item.server), None)
             outcome = ("ok: " if item.status == "restored" else "failed: ") + item.message
-            if item.survivors:
-                outcome += "; " + "; ".join(item.survivors)
+            if item.survivors or item.notices:
+                outcome += "; " + "; ".join([*item.survivors, *item.notices])
             entries.append(
                 JournalEntry(
                     at=datetime.now(UTC),

@@ -21,7 +21,10 @@ def resolver(path: str | None = None) -> Resolver:
         name = argv0.rsplit("/", 1)[-1].lstrip("-")
         found = _real(argv0 if "/" in argv0 else shutil.which(argv0, path=search))
         named = _real(shutil.which(name, path=search)) if name else None
-        return Executable(path=found, interpreter=_interpreter(found, search), named=named)
+        interpreter, interpreter_name = _interpreter(found, search)
+        return Executable(
+            path=found, interpreter=interpreter, interpreter_name=interpreter_name, named=named
+        )
 
     return resolve
 
@@ -32,22 +35,24 @@ def _real(path: str | None) -> str | None:
     return os.path.realpath(path)
 
 
-def _interpreter(path: str | None, search: str) -> str | None:
-    """The real path of a script's `#!` interpreter (through `env NAME`)."""
+def _interpreter(path: str | None, search: str) -> tuple[str | None, str | None]:
+    """The real path of a script's `#!` interpreter, and the name `env NAME` gives it."""
     if path is None:
-        return None
+        return None, None
     try:
         with open(path, "rb") as handle:
             first = handle.read(256)
     except OSError:
-        return None
+        return None, None
     if not first.startswith(b"#!"):
-        return None
+        return None, None
     words = first[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
     if not words:
-        return None
+        return None, None
     program = _real(words[0])
     if program is not None and os.path.basename(program) == "env":
         named = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-        return _real(shutil.which(named[0], path=search)) if named else None
-    return program
+        if not named:
+            return None, None
+        return _real(shutil.which(named[0], path=search)), named[0]
+    return program, None

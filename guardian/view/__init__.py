@@ -8,16 +8,20 @@ from guardian.view.rows import (
     HistoryRow,
     Overview,
     PaneRow,
+    RestorePreview,
     SessionDetail,
     SessionRow,
 )
+from recovery.plan import PaneComeback
 
 __all__ = [
     "CheckpointRow",
     "EngineService",
     "HistoryRow",
     "Overview",
+    "PaneComeback",
     "PaneRow",
+    "RestorePreview",
     "ServiceError",
     "SessionDetail",
     "SessionRow",

@@ -8,7 +8,9 @@ worker threads; `poll` is async and runs its blocking part in a thread.
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AbstractContextManager
+from dataclasses import replace
 
 from guardian.errors import RestoreUsageError, ServiceError, TmuxError, WatcherBusyError
 from guardian.operations.engine import Engine
@@ -24,10 +26,18 @@ from guardian.tmux.names import unvis_session_name
 from guardian.tmux.targets import ServerTarget
 from guardian.view.details import checkpoint_rows, history_rows, session_detail
 from guardian.view.overview import OverviewReader
-from guardian.view.rows import CheckpointRow, HistoryRow, Overview, SessionDetail, SessionRow
+from guardian.view.rows import (
+    CheckpointRow,
+    HistoryRow,
+    Overview,
+    RestorePreview,
+    SessionDetail,
+    SessionRow,
+)
 from guardian.watch.guard import GuardOptions
 from guardian.watch.locks import watch_locks
 from guardian.watch.monitor import Monitor
+from recovery.programs import Mode
 
 
 class EngineService:
@@ -39,6 +49,7 @@ class EngineService:
         self._monitor: Monitor | None = None
         self._locks: AbstractContextManager[None] | None = None
         self._reader = OverviewReader(engine)
+        self._comebacks: tuple[object, dict[str, str]] = (None, {})
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -76,7 +87,21 @@ class EngineService:
         return await asyncio.to_thread(self._reader.from_watcher)
 
     def detail(self, row: SessionRow) -> SessionDetail:
-        return session_detail(self.engine, self._reader.states.get(row.socket_path), row)
+        state = self._reader.states.get(row.socket_path)
+        detail = session_detail(self.engine, state, row)
+        if detail.checkpoint_id is None or not detail.panes:
+            return detail
+        # Planned again only when the checkpoint changes (or every 30 s: a conversation
+        # may be deleted meanwhile), not at every poll.
+        key = (row.socket_path, row.name, detail.checkpoint_id, int(time.monotonic() // 30))
+        if self._comebacks[0] != key:
+            self._comebacks = (key, self.comebacks(row))
+        said = self._comebacks[1]
+        panes = tuple(
+            replace(p, comeback=said.get(f"{p.window.split(':')[0]}.{p.pane}", ""))
+            for p in detail.panes
+        )
+        return replace(detail, panes=panes)
 
     def checkpoints(self, row: SessionRow) -> list[CheckpointRow]:
         return checkpoint_rows(self.engine, row)
@@ -106,34 +131,57 @@ class EngineService:
         what = f"'{row.name}'" if row else "all sessions"
         return f"snapshot of {what}: {saved} saved, {unchanged} unchanged"
 
-    def _restore(self, row: SessionRow, checkpoint_id: str, *, dry_run: bool) -> RestoreReport:
+    def _restore(
+        self,
+        row: SessionRow,
+        checkpoint_id: str | None,
+        *,
+        dry_run: bool,
+        choices: dict[str, Mode] | None = None,
+    ) -> RestoreReport:
         engine = self._engine_for(row)
         try:
             return restore(
                 engine,
+                None if checkpoint_id else [row.name],
                 checkpoint_id=checkpoint_id,
+                names_as_tmux_reports=True,
                 dry_run=dry_run,
                 replace=True,
                 explicit_server=True,
+                choices=choices,
             )
         except RestoreUsageError as exc:
             raise ServiceError(str(exc)) from None
 
-    def restore_preview(self, row: SessionRow, checkpoint_id: str) -> list[str]:
-        report = self._restore(row, checkpoint_id, dry_run=True)
-        lines = [line for item in report.items for line in item.plan] + report.notes
+    def restore_preview(
+        self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
+    ) -> RestorePreview:
+        report = self._restore(row, checkpoint_id, dry_run=True, choices=choices)
         failed = [i.message for i in report.items if i.status == "failed"]
         if failed:
             raise ServiceError(failed[0])
-        return lines
+        lines = [line for item in report.items for line in item.plan] + report.notes
+        panes = [pane for item in report.items for pane in item.panes]
+        return RestorePreview(tuple(lines), tuple(panes))
 
-    def restore(self, row: SessionRow, checkpoint_id: str) -> str:
-        report = self._restore(row, checkpoint_id, dry_run=False)
+    def restore(
+        self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
+    ) -> str:
+        report = self._restore(row, checkpoint_id, dry_run=False, choices=choices)
         journal_restore(self._engine_for(row), report)
         for item in report.items:
             if item.status == "failed":
                 raise ServiceError(f"restore of '{item.session}' failed: {item.message}")
         return f"restored '{row.name}' from {checkpoint_id}"
+
+    def comebacks(self, row: SessionRow) -> dict[str, str]:
+        """`WINDOW.PANE` -> how it would come back from the newest checkpoint now."""
+        try:
+            report = self._restore(row, None, dry_run=True)
+        except (ServiceError, TmuxError, OSError):
+            return {}
+        return {p.where: p.how for item in report.items for p in item.panes}
 
     def recover(self, row: SessionRow) -> str:
         reset_session(self.engine, row.socket_path, row.name, ask_watcher=True)

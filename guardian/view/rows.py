@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recovery.plan import PaneComeback
+
 
 @dataclass(frozen=True)
 class SessionRow:
@@ -33,6 +35,8 @@ class PaneRow:
     program: str
     dead: bool
     active: bool
+    comeback: str = ""
+    """How it comes back from the session's newest checkpoint (`claude: resumes ...`)."""
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,12 @@ class Overview:
     """Who guards: "this window guards ..." or "watcher pid N, last poll 0.4 s ago"."""
     problems: tuple[str, ...] = ()
     at: float = 0.0
+
+
+@dataclass(frozen=True)
+class RestorePreview:
+    """What a restore would build (its plan's lines) and each pane's come-back, which a
+    person may change (run, hold, shell) before saying yes."""
+
+    lines: tuple[str, ...]
+    panes: tuple[PaneComeback, ...]

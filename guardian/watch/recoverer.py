@@ -169,7 +169,7 @@ class Recoverer:
             ok = item.status in ("restored", "skipped")
             message = "; ".join([f"{item.status}: {item.message}", *item.survivors])
             outcomes[item.session] = Outcome(
-                ok, message, elapsed, item.warnings + item.held + report.notes
+                ok, message, elapsed, item.warnings + item.held + item.notices + report.notes
             )
         for name in names:
             outcomes.setdefault(name, Outcome(False, "no checkpoint to rebuild from", elapsed))

@@ -56,6 +56,9 @@ class Executable(BaseModel):
     """Real path of `argv[0]` resolved on PATH (or as the path it is)."""
     interpreter: str | None = None
     """Real path of its `#!` interpreter, when it is a script."""
+    interpreter_name: str | None = None
+    """The interpreter a `#!/usr/bin/env NAME` script names: which one runs it depends on
+    the PATH of the shell that ran it (a pane's login shell may differ from ours)."""
     named: str | None = None
     """Real path of the bare program name on PATH: what the allowlisted name means here."""
 
@@ -218,12 +221,22 @@ def program_refusal(
         return f"{argv0} is not the {name} found on PATH ({found.named or 'none'})"
     if program.exe is None:
         return "the executable that ran was not recorded (a checkpoint from before signing)"
-    if program.exe not in (found.path, found.interpreter):
+    if program.exe not in (found.path, found.interpreter) and not _same_interpreter(
+        program.exe, found.interpreter_name
+    ):
         return f"{argv0} is {found.path} here, but {program.exe} is what ran"
     bypass = without_bypass(name, program.argv[1:], rules)[1]
     if bypass and not bypass_allowed:
         return f"{name}: {bypass[0]} comes back only with allow_permission_bypass on"
     return argument_refusal(name, program.argv[1:], rules, exempt)
+
+
+def _same_interpreter(exe: str, name: str | None) -> bool:
+    """`exe` is an interpreter of that name (`python3` ran as `/usr/bin/python3.11`)."""
+    if not name:
+        return False
+    base = exe.rsplit("/", 1)[-1]
+    return base == name or (base.startswith(name) and base[len(name) :].strip("0123456789.") == "")
 
 
 def _held(text: str, reason: str) -> Decision:

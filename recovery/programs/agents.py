@@ -30,9 +30,10 @@ class Agent(ProgramStrategy):
             (self.command, *self.resume_words, resume.session_id, *options), settings
         )
         how = f"{self.name}: resumes conversation {short_id(resume.session_id)} ({resume.found_by})"
-        if resume.found_by == "guess":
+        guess = resume.found_by == "guess"
+        if guess:
             how += ", the newest of its directory no other pane had"
-        return Comeback(argv, how, resume.cwd or None, notes=notes)
+        return Comeback(argv, how, resume.cwd or None, notes=notes, tell=guess)
 
 
 @dataclass(frozen=True)

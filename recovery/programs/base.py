@@ -42,6 +42,9 @@ class Comeback:
     """A file the come-back loads and the adapter must vouch for first; if it cannot,
     `fallback` is how it comes back instead."""
     fallback: Comeback | None = None
+    tell: bool = False
+    """Less than it could be (a guessed id, a session file not loaded): said on restore,
+    not only in a dry run."""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Vim(ProgramStrategy):
             (argv[0], *files),
             f"{program_word(_p(argv))[0]}: the same files ({resume.file} changed or is not "
             "yours: not loaded)",
+            tell=True,
         )
 
 
