@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -26,16 +28,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchlib import VENV_BIN, BenchServer, bench_server, median_ms
 
 
-def one_poll(server: BenchServer, state: Path, runs: int) -> None:
+def one_poll(server: BenchServer, state: Path, runs: int, *, capture: bool = True) -> None:
+    """The median poll; `capture=False` leaves out the program strategies' capture (what
+    they add to a poll is the difference)."""
     os.environ.update(server.env)
+    from unittest import mock
+
     from config.settings import Settings
     from guardian.operations.engine import Engine
     from guardian.tmux.targets import ServerTarget
+    from guardian.watch import guard as guard_module
     from guardian.watch.guard import GuardOptions, ServerGuard
 
-    target = ServerTarget.at_path(str(server.socket))
-    engine = Engine(Settings(), state, (target,))
-    guard = ServerGuard(engine, target, GuardOptions(recover=True, prepare=False))
+    without = mock.patch.object(guard_module, "capture_resumes", lambda state: state)
+    with contextlib.nullcontext() if capture else without:
+        _polls(ServerGuard, Engine(Settings(), state, (ServerTarget.at_path(str(server.socket)),)),
+               GuardOptions, runs, "" if capture else " without program capture")  # fmt: skip
+
+
+def _polls(guard_type: Any, engine: Any, options: Any, runs: int, label: str) -> None:
+    target = engine.servers[0]
+    guard = guard_type(engine, target, options(recover=True, prepare=False))
     guard.poll()  # the first poll writes the checkpoints
     reads, polls = [], []
     for _ in range(runs):
@@ -47,7 +60,14 @@ def one_poll(server: BenchServer, state: Path, runs: int) -> None:
         polls.append(time.perf_counter() - start)
     assert len(verdicts) == len(guard.last_probe.state.sessions)  # type: ignore[union-attr]
     print(f"read_server (1 list-panes + psutil):  {median_ms(reads)}")
-    print(f"one full poll (read+classify+ckpt):   {median_ms(polls)}")
+    print(f"one full poll (read+classify+ckpt){label}: {median_ms(polls)}")
+    resumes = [
+        p.resume for s in guard.last_probe.state.sessions for w in s.windows for p in w.panes
+        if p.resume is not None
+    ]  # fmt: skip
+    if resumes:
+        found = ", ".join(f"{r.strategy} {r.found_by or 'none'}" for r in resumes)
+        print(f"  programs captured: {len(resumes)} ({found})")
 
 
 def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.Popen[bytes]:
@@ -112,11 +132,17 @@ def main() -> int:
     parser.add_argument("--polls", type=int, default=100)
     parser.add_argument("--soak", type=float, default=60)
     parser.add_argument("--crashes", type=int, default=5)
+    parser.add_argument(
+        "--agents", type=int, default=0, help="agents (stand-ins) running in that many panes"
+    )
     args = parser.parse_args()
     total = args.sessions * args.panes
     print(f"{args.sessions} sessions x {args.panes} panes = {total} panes")
     with bench_server() as server:
         server.populate(args.sessions, args.panes)
+        if args.agents:
+            print(f"agents running: {', '.join(server.start_agents(args.agents))}")
+            one_poll(server, Path(tempfile.mkdtemp(dir=server.dir)), args.polls, capture=False)
         one_poll(server, Path(tempfile.mkdtemp(dir=server.dir)), args.polls)
         state = Path(tempfile.mkdtemp(dir=server.dir))
         config = server.dir / "config.toml"

@@ -51,6 +51,31 @@ class BenchServer:
                              "select-layout", "-t", f"bench-{s:03d}", "tiled"]  # fmt: skip
         self.tmux(*commands[1:])
 
+    def start_agents(self, count: int) -> list[str]:
+        """Agents (the tests' stand-ins, which leave the real tools' files) in the first
+        `count` sessions' first panes, each past its first message; their names."""
+        standins = ROOT / "tests" / "standins" / "bin"
+        self.env["PATH"] = f"{standins}{os.pathsep}{self.env['PATH']}"
+        self.tmux("set-environment", "-g", "PATH", self.env["PATH"])
+        mix = ("claude", "claude --model opus", "codex -m o3", "opencode", "gemini", "aider")
+        started = []
+        for n in range(count):
+            command = mix[n % len(mix)]
+            target = f"bench-{n:03d}:0.0"
+            work = self.dir / f"work-{n:03d}"
+            work.mkdir(exist_ok=True)
+            # `exec env PATH=...`: the pane's login shell reset PATH (/etc/profile)
+            line = f"cd {work} && PATH={standins}:$PATH {command}"
+            self.tmux("send-keys", "-t", target, "-l", line)
+            self.tmux("send-keys", "-t", target, "Enter")
+            started.append(command.split()[0])
+        time.sleep(3)  # node and python start-ups
+        for n in range(count):
+            self.tmux("send-keys", "-t", f"bench-{n:03d}:0.0", "-l", "hello")
+            self.tmux("send-keys", "-t", f"bench-{n:03d}:0.0", "Enter")
+        time.sleep(1)
+        return started
+
     def pane_count(self) -> int:
         try:
             return len(self.tmux("list-panes", "-a", "-F", "x").split())

@@ -19,6 +19,7 @@ duplicates, programs not restarted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -92,7 +93,8 @@ class Campaign:
         newest was damaged), the programs that checkpoint recorded."""
         wanted = self.field.expected(self.alive)
         for session, programs in self.recorded.items():
-            wanted = {k: v for k, v in wanted.items() if k[0] != session} | programs
+            if session in self.alive:  # (a closed one is made again from the layout)
+                wanted = {k: v for k, v in wanted.items() if k[0] != session} | programs
         return wanted
 
     def all_back(self) -> bool:
@@ -199,6 +201,7 @@ class Campaign:
         name = self.rng.choice(self.alive)
         self.field.tmux("kill-session", "-t", f"={name}")
         self.alive.remove(name)
+        self.recorded.pop(name, None)
         self.closed = name
         return Fault(f"'{name}' stays closed", lambda: True, self.all_back)
 
@@ -263,6 +266,9 @@ class Campaign:
         outcome = Outcome(number, kind, fault.expected, ok, round(seconds, 3))
         if not seen:
             outcome.detail = "the fault never took effect"
+        elif not ok:  # what differed then (a person's doing may change it afterwards)
+            with contextlib.suppress(Exception):
+                outcome.not_restarted = self.not_restarted()
         if kind in PERSONS:
             journal_before = len(self.field.journal())
             time.sleep(2 * self.field.interval + 2.5)  # past freeze_grace: polls it must not act in
@@ -275,7 +281,7 @@ class Campaign:
             outcome.ok = ok
         if not ok and seen:
             outcome.detail = why_not(fault.repaired)
-        if not ok:
+        if not ok and not outcome.not_restarted:
             try:
                 outcome.not_restarted = self.not_restarted()
             except Exception as error:  # the server itself does not answer
