@@ -119,6 +119,12 @@ def test_agents_resume_their_conversation_with_the_persons_options(  # type: ign
     assert comeback.argv == expected
     assert comeback.cwd == "/work/proj"
     assert f"resumes conversation {ID[:8]}… (exact)" in comeback.describe
+    # The checkpoint records the command line without old resume options or a prompt;
+    # it comes back the same from that.
+    recorded = found.recorded_argv(argv)
+    assert not {"old", "fix it", "do it", "hello", "--last", "ses_old"} & set(recorded)
+    again = found.come_back(resume(strategy, *recorded, session_id=ID, found_by="exact"), SETTINGS)
+    assert again.argv == expected
 
 
 @pytest.mark.parametrize(

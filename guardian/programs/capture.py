@@ -15,7 +15,7 @@ from guardian.programs.editors import find_aider, find_vim
 from guardian.programs.found import Found
 from guardian.programs.process import Process
 from recovery.models import FoundBy, PaneState, Resume, ServerState
-from recovery.programs import strategy_for
+from recovery.programs import strategy_for, strategy_named
 
 log = logging.getLogger("tmux_guardian")
 
@@ -107,6 +107,7 @@ def _hand_out(probes: list[_Probe]) -> None:
 
 def _resume(probe: _Probe) -> Resume:
     found, chosen = probe.found, probe.chosen
+    strategy = strategy_named(probe.strategy)
     session_id, how = chosen if chosen is not None else (None, None)
     note = found.note if session_id is None else ""
     if session_id is None and not note and found.ranked():
@@ -116,7 +117,7 @@ def _resume(probe: _Probe) -> Resume:
         session_id=session_id,
         found_by=how,
         cwd=probe.process.cwd,
-        argv=probe.process.argv,
+        argv=strategy.recorded_argv(probe.process.argv) if strategy else probe.process.argv,
         started_at=probe.process.program.started_at,
         file=found.files.get(session_id, found.file) if session_id else found.file,
         file_sha256=found.file_sha256,

@@ -4,6 +4,7 @@ the adapter's (`guardian.programs`), most exact source first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,6 +19,11 @@ class Agent(ProgramStrategy):
 
     resume_words: ClassVar[tuple[str, ...]]
     """What goes before the id: `--resume` for claude, `resume` for codex."""
+
+    def recorded_argv(self, argv: Sequence[str]) -> tuple[str, ...]:
+        """`claude --resume OLD -p "prompt" --model opus` is recorded `claude --model opus`:
+        no old id (the capture says which one), no prompt sent twice."""
+        return (self.command, *self.options(argv))
 
     def come_back(self, resume: Resume, settings: Settings) -> Comeback:
         options = self.options(resume.argv) if resume.argv else []

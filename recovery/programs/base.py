@@ -127,6 +127,11 @@ class ProgramStrategy:
         ]
         return kept + (positionals if self.keeps_positionals else [])
 
+    def recorded_argv(self, argv: Sequence[str]) -> tuple[str, ...]:
+        """The command line as a checkpoint records it (an agent's without its old resume
+        options or prompt)."""
+        return tuple(argv)
+
     def come_back(self, resume: Resume, settings: Settings) -> Comeback:
         raise NotImplementedError
 
