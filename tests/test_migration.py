@@ -87,7 +87,7 @@ def test_resurrect_save_file_imports_and_restores(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("pane\twork\t0\n", "line 1: pane line with 3 fields"),
+        ("pane\twork\t0\n", "line 1: a pane line of 3 fields"),
         (
             "window\twork\t0\t1\t:*\tb25d,80x24,0,0,0\npaine\tx\n",
             "line 2: unknown line type 'paine'",
@@ -96,7 +96,7 @@ def test_resurrect_save_file_imports_and_restores(
             "pane\tw\t0\t:n\t1\t:*\t0\t:/\t1\tbash\t:\nwindow\tw\t0\t1\t:*\tnot-a-layout\n",
             "line 2: invalid layout",
         ),
-        ("pane\tw\t0\t:n\t1\t:*\tX\t:/\t1\tbash\t:\n", "line 1: malformed pane line"),
+        ("pane\tw\t0\t:n\t1\t:*\tX\t:/\t1\tbash\t:\n", "line 1: a pane line whose window, pane"),
         ("state\ta\tb\n", "no pane lines"),
     ],
 )

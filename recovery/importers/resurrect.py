@@ -15,6 +15,7 @@ from recovery.importers.common import (
     typed_commands,
 )
 from recovery.layout import LayoutError, check_layout, layout_panes, layout_size
+from recovery.may_run.text import visible
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
 
 
@@ -25,6 +26,7 @@ class _RWindow:
     active: bool = False
     flags: str = ""
     layout: str = ""
+    automatic_rename: bool = False
     panes: list[dict[str, Any]] = field(default_factory=list)
     line: int = 0
 
@@ -34,10 +36,23 @@ def _field(value: str) -> str:
     return value[1:] if value.startswith(":") else value
 
 
+def _directory(value: str) -> str:
+    """resurrect escapes a space in a directory as `\\ ` (only the first one, by sed)."""
+    return _field(value).replace("\\ ", " ")
+
+
+def _flag(value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{value!r} is not 0 or 1")
+    return value == "1"
+
+
 def parse_resurrect(
     text: str, server: ServerInfo, when: datetime, *, vouched: bool = False
 ) -> list[Checkpoint]:
-    """A resurrect save file (tab-separated pane/window/state lines) into checkpoints."""
+    """A resurrect save file into checkpoints. Every format it has written is read, each
+    line recognized by its structure (never by a field count alone, so a numeric title or
+    name cannot shift fields); a line that matches no format is refused, by number."""
     if len(text) > MAX_FILE_BYTES:
         raise ImportError_(f"{len(text)} characters: not a save file (at most {MAX_FILE_BYTES})")
     sessions: dict[str, dict[int, _RWindow]] = {}
@@ -48,13 +63,13 @@ def parse_resurrect(
         kind = parts[0]
         try:
             if kind == "pane":
-                _resurrect_pane(parts, number, sessions)
+                _resurrect_pane(_pane_fields(parts, number), number, sessions)
             elif kind == "window":
                 _resurrect_window(parts, number, sessions)
             elif kind in ("state", "grouped_session"):
                 continue
             else:
-                raise ImportError_(f"line {number}: unknown line type {kind!r}")
+                raise ImportError_(f"line {number}: unknown line type {visible(kind)!r}")
         except (IndexError, ValueError) as exc:
             if isinstance(exc, ImportError_):
                 raise
@@ -69,55 +84,90 @@ def parse_resurrect(
     ]
 
 
-def _resurrect_pane(
-    parts: list[str], number: int, sessions: dict[str, dict[int, _RWindow]]
-) -> None:
-    if len(parts) == 11:  # current: no pane title
-        _, session, w_index, w_name, w_active, w_flags, p_index, cwd, p_active, cmd, full = parts
-    elif len(parts) == 12:  # older: with the pane title
-        (
-            _,
-            session,
-            w_index,
-            w_name,
-            w_active,
-            w_flags,
-            p_index,
-            _title,
-            cwd,
-            p_active,
-            cmd,
-            full,
-        ) = parts
+def _pane_fields(parts: list[str], number: int) -> dict[str, Any]:
+    """The fields of a pane line in whichever format wrote it:
+    - v0.4 to v3.x: pane, session, window, :window name, window active, :flags, pane,
+      :dir, pane active, command, :full command;
+    - v4.0 on: pane, session, window, window active, :flags, pane, title, :dir, pane active,
+      command, :full command;
+    - v4.0 on with an EMPTY title: its own `read` (IFS=tab) merges the empty field, so
+      every later one moves left and the pane pid takes the command's place: pane, session,
+      window, window active, :flags, pane, :dir, pane active, command, pid, `:`."""
+    if len(parts) != 11:
+        raise ImportError_(
+            f"line {number}: a pane line of {len(parts)} fields (every tmux-resurrect format "
+            "writes 11)"
+        )
+    if parts[3].startswith(":") and parts[4] in ("0", "1"):
+        _, session, window, name, w_active, flags, pane, cwd, p_active, cmd, full = parts
+        title: str | None = None
+    elif parts[3] in ("0", "1") and parts[4].startswith(":") and parts[7].startswith(":"):
+        _, session, window, w_active, flags, pane, title, cwd, p_active, cmd, full = parts
+        name = ""
+    elif (
+        parts[3] in ("0", "1")
+        and parts[4].startswith(":")
+        and parts[6].startswith(":")
+        and parts[7] in ("0", "1")
+        and parts[9].isdigit()
+    ):
+        _, session, window, w_active, flags, pane, cwd, p_active, cmd, _pid, full = parts
+        name, title = "", ""
     else:
-        raise ImportError_(f"line {number}: pane line with {len(parts)} fields, expected 11 or 12")
-    window = sessions.setdefault(session, {}).setdefault(int(w_index), _RWindow(int(w_index)))
-    window.name = _field(w_name)
-    window.active = w_active == "1"
-    window.flags = _field(w_flags)
+        raise ImportError_(
+            f"line {number}: a pane line in no format tmux-resurrect writes: "
+            + visible(" | ".join(parts[1:]))[:200]
+        )
+    if not (cwd.startswith(":") and window.isdigit() and pane.isdigit()):
+        raise ImportError_(f"line {number}: a pane line whose window, pane or directory is not one")
+    return {
+        "session": session,
+        "window": int(window),
+        "window_name": _field(name) if name else None,
+        "window_active": _flag(w_active),
+        "flags": _field(flags),
+        "index": int(pane),
+        "title": title,
+        "cwd": _directory(cwd),
+        "active": _flag(p_active),
+        "command": cmd,
+        "full": _field(full),
+    }
+
+
+def _resurrect_pane(
+    fields: dict[str, Any], number: int, sessions: dict[str, dict[int, _RWindow]]
+) -> None:
+    index = fields["window"]
+    window = sessions.setdefault(fields["session"], {}).setdefault(index, _RWindow(index))
+    if fields["window_name"] is not None:
+        window.name = fields["window_name"]
+    window.active = fields["window_active"]
+    window.flags = fields["flags"]
     window.line = window.line or number
-    window.panes.append(
-        {
-            "index": int(p_index),
-            "cwd": _field(cwd),
-            "active": p_active == "1",
-            "command": cmd,
-            "full": _field(full),
-            "line": number,
-        }
-    )
+    window.panes.append({**fields, "line": number})
 
 
 def _resurrect_window(
     parts: list[str], number: int, sessions: dict[str, dict[int, _RWindow]]
 ) -> None:
-    if len(parts) < 6:
-        raise ImportError_(f"line {number}: window line with {len(parts)} fields, expected 6")
-    session, w_index = parts[1], int(parts[2])
-    window = sessions.setdefault(session, {}).setdefault(w_index, _RWindow(w_index))
-    layout = parts[5] if len(parts) == 6 else parts[6]  # older files carry the name first
-    if len(parts) >= 7 and not window.name:
-        window.name = _field(parts[3])
+    """v4.0 on: window, session, index, :name, active, :flags, layout, automatic-rename
+    (`on`, `off`, or empty: the global default); before: window, session, index, active,
+    :flags, layout."""
+    if len(parts) == 8 and parts[3].startswith(":") and parts[4] in ("0", "1"):
+        _, session, index, name, _active, _flags, layout, rename = parts
+    elif len(parts) == 6 and parts[3] in ("0", "1") and parts[4].startswith(":"):
+        _, session, index, _active, _flags, layout = parts
+        name, rename = "", "off"
+    else:
+        raise ImportError_(
+            f"line {number}: a window line in no format tmux-resurrect writes: "
+            + visible(" | ".join(parts[1:]))[:200]
+        )
+    window = sessions.setdefault(session, {}).setdefault(int(index), _RWindow(int(index)))
+    if name:
+        window.name = _field(name)
+    window.automatic_rename = rename in ("on", "")  # empty: unset, tmux's default is on
     try:
         check_layout(layout)
     except LayoutError as exc:
@@ -158,12 +208,13 @@ def _resurrect_session(name: str, windows: dict[int, _RWindow]) -> SessionState:
                 layout=window.layout,
                 active=window.active or "*" in window.flags,
                 zoomed="Z" in window.flags,
+                automatic_rename=window.automatic_rename,
                 panes=tuple(
                     PaneState(
                         index=p["index"],
                         pane_id="%?",
                         cwd=p["cwd"],
-                        title="",
+                        title=p["title"] or "",
                         active=p["active"],
                         left=g[0],
                         top=g[1],
