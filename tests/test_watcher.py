@@ -347,6 +347,38 @@ async def test_monitor_is_not_blocked_by_a_frozen_server(
     assert healths(verdicts)["fine"] is Health.HEALTHY
 
 
+def test_a_second_watcher_with_another_state_dir_is_refused_and_named(
+    tmux_server: PrivateServer, hermetic_env: Path
+) -> None:
+    """One watcher per tmux server whatever the state dir (a tmux.conf line and a systemd
+    unit with different ones would both repair, and each would call the other's rebuild
+    a change): the second is told who guards it and with which state dir."""
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "w")
+    base = [sys.executable, "-m", "guardian.cli", "-S", str(t.socket)]
+    one, two = hermetic_env / "state-one", hermetic_env / "state-two"
+    first = subprocess.Popen(
+        [*base, "--state-dir", str(one), "watch", "--interval", "0.2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "failed")
+        second = subprocess.run(
+            [*base, "--state-dir", str(two), "watch", "--once"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert second.returncode == 1, second
+        assert f"another watcher (pid {first.pid}, state dir {one}) already guards" in second.stderr
+        assert not list(two.rglob("*.json"))  # it did nothing
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=10)
+
+
 def test_second_watcher_is_refused_and_sigterm_restores_options(
     guardian, tmux_server: PrivateServer, hermetic_env: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -365,7 +397,7 @@ def test_second_watcher_is_refused_and_sigterm_restores_options(
             [*argv, "--once"], env=env, capture_output=True, text=True, timeout=20
         )
         assert second.returncode == 1
-        assert f"another watcher (pid {first.pid}) already guards" in second.stderr
+        assert f"another watcher (pid {first.pid}" in second.stderr
         status = json.loads(guardian("-S", str(t.socket), "status", "--json").out)
         assert status["servers"][0]["watcher_pid"] == first.pid  # read from its live state
         assert status["sessions"][0]["health"] == "healthy"

@@ -1,5 +1,7 @@
 """One watcher per server: an exclusive lock file per guarded server in the state dir,
-holding the pid of whoever guards it (a watcher, or a UI that guards in-process)."""
+holding the pid of whoever guards it (a watcher, or a UI that guards in-process), and one
+in the runtime dir keyed by the server's socket alone, so that a second watcher with
+ANOTHER state dir (a tmux.conf line, a systemd unit, a person's shell) is refused too."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from guardian.errors import WatcherBusyError
 from guardian.tmux.targets import ServerTarget
 from recovery.files import ensure_private_dir
+from recovery.may_run.text import visible
 from recovery.store import server_key
 
 
@@ -36,6 +39,22 @@ def watcher_pid(state_dir: Path, target: ServerTarget) -> int | None:
     return None
 
 
+def runtime_dir() -> Path:
+    """Where per-server locks live whatever the state dir: `$XDG_RUNTIME_DIR/tmux-guardian`,
+    else `/tmp/tmux-guardian-UID`; ours alone (a directory another user made is refused)."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    path = Path(base) / "tmux-guardian" if base else Path(f"/tmp/tmux-guardian-{os.getuid()}")
+    ensure_private_dir(path)
+    info = path.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise OSError(f"refusing {path}: not a private directory of yours")
+    return path
+
+
+def server_lock_path(target: ServerTarget) -> Path:
+    return runtime_dir() / f"watch-{server_key(target.socket_path)}.lock"
+
+
 @contextlib.contextmanager
 def watch_locks(state_dir: Path, targets: tuple[ServerTarget, ...]) -> Iterator[None]:
     fds: list[int] = []
@@ -43,20 +62,29 @@ def watch_locks(state_dir: Path, targets: tuple[ServerTarget, ...]) -> Iterator[
         for target in targets:
             path = lock_path(state_dir, target)
             ensure_private_dir(path.parent)
-            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-            fd = os.open(path, flags, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                os.close(fd)
-                raise WatcherBusyError(
-                    f"another watcher (pid {holder}) already guards {target.label}"
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            fds.append(fd)
+            fds.append(_lock(path, str(os.getpid()), target))
+            fds.append(_lock(server_lock_path(target), f"{os.getpid()}\n{state_dir}", target))
         yield
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def _lock(path: Path, holder: str, target: ServerTarget) -> int:
+    """An exclusive lock on `path`, which then names its holder; refused with who holds it."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.pread(fd, 4096, 0).decode(errors="replace").strip()
+        os.close(fd)
+        pid, _, where = text.partition("\n")
+        also = f", state dir {visible(where)}" if where else ""
+        raise WatcherBusyError(
+            f"another watcher (pid {pid or '?'}{also}) already guards {target.label}: "
+            "one watcher per tmux server"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, holder.encode(), 0)
+    return fd
