@@ -40,7 +40,7 @@ def one_poll(server: BenchServer, state: Path, runs: int, *, capture: bool = Tru
     from guardian.watch import guard as guard_module
     from guardian.watch.guard import GuardOptions, ServerGuard
 
-    without = mock.patch.object(guard_module, "capture_resumes", lambda state: state)
+    without = mock.patch.object(guard_module, "capture_resumes", lambda state, _cache=None: state)
     with contextlib.nullcontext() if capture else without:
         _polls(ServerGuard, Engine(Settings(), state, (ServerTarget.at_path(str(server.socket)),)),
                GuardOptions, runs, "" if capture else " without program capture")  # fmt: skip
@@ -68,6 +68,16 @@ def _polls(guard_type: Any, engine: Any, options: Any, runs: int, label: str) ->
     if resumes:
         found = ", ".join(f"{r.strategy} {r.found_by or 'none'}" for r in resumes)
         print(f"  programs captured: {len(resumes)} ({found})")
+        from guardian.programs.capture import ProbeCache, capture_resumes
+
+        state, cache = guard.last_probe.state, ProbeCache()
+        for label, kept in (("every probe read", None), ("the watcher's cache", cache)):
+            alone = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                capture_resumes(state, kept)
+                alone.append(time.perf_counter() - start)
+            print(f"  the capture alone, {label}: {median_ms(alone)}")
 
 
 def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.Popen[bytes]:

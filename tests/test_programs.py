@@ -357,3 +357,30 @@ def test_a_bypass_flag_outside_a_strategy_is_held() -> None:
     launch = plan(claude)
     assert launch.kind is LaunchKind.TYPED and "allow_permission_bypass" in launch.reason
     assert plan(claude, BYPASS).kind is LaunchKind.RUN_IN_SHELL
+
+
+def test_a_watchers_probe_of_a_program_is_read_again_only_every_few_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A poll every second must not re-read every agent's files every second: a probe is
+    kept per pane and program (pid, start time) for REPROBE_AFTER seconds; a new program
+    in the pane is probed at once; a pane no longer seen is forgotten."""
+    from guardian.programs import capture
+
+    calls: list[str] = []
+    monkeypatch.setattr(capture, "_probe", lambda p: calls.append(p.pane_id))
+    now = [1000.0]
+    monkeypatch.setattr(capture.time, "monotonic", lambda: now[0])
+    cache = capture.ProbeCache()
+    claude = pane(0, program=None).model_copy(update={"program": stage("claude")})
+    for _ in range(3):
+        cache.probe(claude)
+    assert len(calls) == 1
+    now[0] += capture.REPROBE_AFTER
+    cache.probe(claude)
+    assert len(calls) == 2
+    again = claude.model_copy(update={"program": stage("claude").model_copy(update={"pid": 7})})
+    cache.probe(again)  # the pane runs another claude: probed at once
+    assert len(calls) == 3
+    cache.keep_only(set())
+    assert cache.entries == {}

@@ -2,13 +2,18 @@
 strategy recognizes, its probe reads what the tool leaves on disk and in /proc; then the
 conversation ids are handed out across the server's panes, most exact first (a per-pid
 record or an open file, then argv, then guesses, older programs first), never one id to
-two panes. The result is each pane's `resume`."""
+two panes. The result is each pane's `resume`.
+
+A watcher keeps a `ProbeCache`: a program's probe is read again only every few seconds
+(a conversation changes on `/clear`, not every second; checkpoints are at most every
+30 s), so a poll mostly pays for the hand-out alone."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from guardian.programs import claude, codex, gemini, opencode
 from guardian.programs.editors import find_aider, find_vim
@@ -38,8 +43,46 @@ class _Probe:
     chosen: tuple[str, FoundBy] | None = None
 
 
-def capture_resumes(state: ServerState) -> ServerState:
-    probes = [p for pane in _panes(state) if (p := _probe(pane)) is not None]
+REPROBE_AFTER = 5.0
+
+
+@dataclass
+class ProbeCache:
+    """Probes by pane and program (pid and start time), each read again after
+    `REPROBE_AFTER` seconds; those of panes no longer seen are dropped."""
+
+    entries: dict[tuple[str, int, float], tuple[float, _Probe | None]] = field(default_factory=dict)
+
+    def probe(self, pane: PaneState) -> _Probe | None:
+        program = pane.program
+        if program is None:
+            return _probe(pane)
+        key = (pane.pane_id, program.pid, program.started_at)
+        now = time.monotonic()
+        cached = self.entries.get(key)
+        if cached is not None and now - cached[0] < REPROBE_AFTER:
+            found = cached[1]
+            return None if found is None else _Probe(found.pane_id, found.strategy,
+                                                     found.process, found.found)  # fmt: skip
+        found = _probe(pane)
+        self.entries[key] = (now, found)
+        return found
+
+    def keep_only(self, seen: set[tuple[str, int, float]]) -> None:
+        for key in [k for k in self.entries if k not in seen]:
+            del self.entries[key]
+
+
+def capture_resumes(state: ServerState, cache: ProbeCache | None = None) -> ServerState:
+    """Each pane's `resume`, probed now (or, with a watcher's `cache`, recently)."""
+    panes = _panes(state)
+    if cache is None:
+        probes = [p for pane in panes if (p := _probe(pane)) is not None]
+    else:
+        probes = [p for pane in panes if (p := cache.probe(pane)) is not None]
+        cache.keep_only(
+            {(p.pane_id, p.program.pid, p.program.started_at) for p in panes if p.program}
+        )
     if not probes:
         return state
     _hand_out(probes)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardian.operations.engine import Engine
-from guardian.programs.capture import capture_resumes
+from guardian.programs.capture import ProbeCache, capture_resumes
 from guardian.tmux.building import is_building, roll_back_abandoned
 from guardian.tmux.closed_trace import ClosedLog, closed_log_path
 from guardian.tmux.observe import Observer
@@ -95,6 +95,7 @@ class ServerGuard:
         self.starting = True
         self.views: list[SessionView] = []
         self.last_probe: ServerProbe | None = None
+        self.program_probes = ProbeCache()
 
     @property
     def breakers(self) -> dict[str, BreakerState]:
@@ -166,7 +167,8 @@ class ServerGuard:
             if late:
                 probe = probe.model_copy(update={"closed": (*probe.closed, *late)})
         if probe.state is not None:  # agents' conversations, vim sessions: a change is saved
-            probe = probe.model_copy(update={"state": capture_resumes(probe.state)})
+            state = capture_resumes(probe.state, self.program_probes)
+            probe = probe.model_copy(update={"state": state})
         return probe
 
     def _ignored(self, probe: ServerProbe) -> set[str]:
