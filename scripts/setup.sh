@@ -28,8 +28,11 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 # A launch after the first costs no pip call: a stamp of what the install came from.
 # (A .venv set up with the test tools also serves a launch without them.)
+# (The interpreter the venv runs, by its real path: `python3 --version` through pyenv's
+# shims alone costs a quarter of a second.)
 stamp_file=.venv/.tmux-guardian-setup
-stamp=$( { cat pyproject.toml; python3 --version 2>&1; } | sha256sum | cut -d' ' -f1)
+stamp_of() { { cat pyproject.toml; readlink -f .venv/bin/python 2>/dev/null; } | sha256sum | cut -d' ' -f1; }
+stamp=$(stamp_of)
 if [ -x .venv/bin/python ] && [ -f "$stamp_file" ]; then
   read -r have have_extras < "$stamp_file" || true
   if [ "$have" = "$stamp" ] && { [ -z "$extras" ] || [ "${have_extras:-}" = "$extras" ]; }; then
@@ -50,4 +53,4 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
   echo "setup: installing tmux-guardian into .venv failed (output above)" >&2
   exit 1
 fi
-printf '%s %s\n' "$stamp" "$extras" > "$stamp_file"
+printf '%s %s\n' "$(stamp_of)" "$extras" > "$stamp_file"
