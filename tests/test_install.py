@@ -142,3 +142,50 @@ def test_recoveries_are_told_to_attached_clients(tmp_path: Path, enabled: bool) 
         ["display-message", "-c", "/dev/pts/7"],
     ]
     assert commands[0][-1] == "tmux-guardian: recovered 'w##1' (crashed)"  # `#` is not a format
+
+
+def test_uninstall_takes_back_what_it_put_into_tmux_and_keeps_the_checkpoints(
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """After a watcher killed -9 (its hook and option left in the server) and the
+    tmux.conf lines installed and loaded: `uninstall` removes the hook, puts the person's
+    `remain-on-exit` back, unbinds our keys (theirs stay), takes our block out of
+    ~/.tmux.conf (the rest kept) and keeps the checkpoints; `--purge` removes those too."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import wait_until
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "work")
+    t.cmd("set-option", "-gw", "remain-on-exit", "off")
+    conf = hermetic_env / "home" / ".tmux.conf"
+    conf.write_text("set -g mouse on\nbind-key x kill-pane\n")
+    assert guardian("-S", str(t.socket), "tmux-conf", "--install").code == 0
+    t.cmd("source-file", str(conf))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "guardian.cli", "-S", str(t.socket), "watch", "--interval", "0.2"]
+    )
+    try:
+        wait_until(lambda: "session-closed[42]" in t.cmd("show-hooks", "-g", "session-closed"))
+        wait_until(lambda: list((hermetic_env / "state").rglob("checkpoints/*/*/*.json")))
+    finally:
+        watcher.send_signal(signal.SIGKILL)  # no clean stop: everything is left behind
+        watcher.wait(10)
+    assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "failed"
+
+    done = guardian("-S", str(t.socket), "uninstall")
+    assert done.code == 0, done
+    assert "session-closed[42]" not in t.cmd("show-hooks", "-g", "session-closed")
+    assert t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "off"
+    keys = t.cmd("list-keys", "-T", "prefix")
+    assert "tmux-guardian" not in keys and "kill-pane" in keys
+    assert conf.read_text() == "set -g mouse on\nbind-key x kill-pane\n"
+    assert list((hermetic_env / "state").rglob("checkpoints/*/*/*.json"))
+    assert "checkpoints kept" in done.out
+
+    purged = guardian("-S", str(t.socket), "uninstall", "--purge")
+    assert purged.code == 0, purged
+    assert not (hermetic_env / "state").exists()
+    assert not (hermetic_env / "key" / "signing.key").exists()

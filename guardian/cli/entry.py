@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "recover": "guardian.cli.guarding",
     "tmux-conf": "guardian.cli.install",
     "service": "guardian.cli.install",
+    "uninstall": "guardian.cli.install",
     "import": "guardian.cli.migrate",
     "export": "guardian.cli.migrate",
 }

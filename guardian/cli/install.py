@@ -47,3 +47,31 @@ def cmd_service(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
     for line in lines:
         say(line)
     return code
+
+
+def cmd_uninstall(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
+    """The unit, the tmux.conf block, our hook/option/keys in each running guarded server;
+    checkpoints stay unless `--purge`."""
+    from guardian.install import uninstall
+    from guardian.watch.locks import watcher_pid
+
+    done = uninstall.Uninstalled()
+    uninstall.remove_unit(done)
+    files = [Path("~/.tmux.conf"), Path("~/.config/tmux/tmux.conf")]
+    files += [Path(f) for f in args.tmux_conf]
+    for path in dict.fromkeys(f.expanduser() for f in files):
+        uninstall.unconfigure_file(path, done)
+    for target in engine.servers:
+        pid = watcher_pid(engine.state_dir, target)
+        if pid is not None:
+            done.say(f"{target.label}: a watcher (pid {pid}) still guards it: stop it first")
+            done.failed = True
+            continue
+        uninstall.unprepare_server(engine.adapter(target), engine.state_dir, done)
+    if args.purge:
+        uninstall.purge(engine.state_dir, done)
+    else:
+        done.say(f"checkpoints kept in {engine.state_dir} (--purge removes them)")
+    for line in done.lines:
+        say(line)
+    return 1 if done.failed else 0

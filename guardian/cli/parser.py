@@ -227,3 +227,17 @@ def _living_commands(commands: _Commands) -> None:
     exp.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     service = commands.add("service", "a systemd user unit that runs `watch`")
     service.add_argument("action", choices=["install", "uninstall", "status"])
+    gone = commands.add(
+        "uninstall",
+        "take back what tmux-guardian put into tmux and the system (checkpoints stay)",
+    )
+    gone.add_argument(
+        "--tmux-conf",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also take our lines out of FILE (~/.tmux.conf is always looked at)",
+    )
+    gone.add_argument(
+        "--purge", action="store_true", help="also remove the checkpoints and the signing key"
+    )

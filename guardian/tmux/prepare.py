@@ -81,3 +81,15 @@ def _read_memo(path: Path) -> dict[str, object] | None:
     except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def original_remain_on_exit(state_dir: Path, socket_path: str) -> str | None:
+    """The person's own value, as a watcher that did not stop cleanly remembered it."""
+    saved = _read_memo(_memo_path(state_dir, socket_path))
+    value = saved.get("original") if saved is not None else None
+    return value if isinstance(value, str) and value in ("on", "off", "failed") else None
+
+
+def forget_preparation(state_dir: Path, socket_path: str) -> None:
+    with contextlib.suppress(OSError):
+        _memo_path(state_dir, socket_path).unlink()
