@@ -51,6 +51,13 @@ def test_a_rebuild_interrupted_at_any_call_is_finished_by_the_next_watcher(
     t.cmd("split-window", "-h", "-t", "=work:")
     t.cmd("new-window", "-t", "=work:", "-n", "logs")
     t.cmd("new-session", "-d", "-s", "notes", "-x", "100", "-y", "30")
+    # (until its shell has started a pane's directory reads '' and its window is named
+    # `tmux`: on a loaded machine, for a while)
+    wait_until(
+        lambda: all(
+            p.cwd and w.name != "tmux" for s in read(t).sessions for w in s.windows for p in w.panes
+        )
+    )
     before = read(t)
     first = watcher(t, env)
     try:

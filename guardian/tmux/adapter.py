@@ -18,7 +18,7 @@ from guardian.errors import (
     TmuxMissingError,
 )
 from guardian.tmux.names import command_list
-from guardian.tmux.reading import PANE_FORMAT, build_server_state, parse_pane_records
+from guardian.tmux.reading import READ_COMMANDS, build_server_state, parse_pane_records
 from guardian.tmux.targets import ServerTarget
 from recovery.models import ServerState
 
@@ -94,7 +94,7 @@ class TmuxAdapter:
     def read_server(self, *, probe_processes: bool = True) -> ServerState:
         """The whole server in one round trip, plus per-pane process facts from /proc."""
         try:
-            output = self.run(["list-panes", "-a", "-F", PANE_FORMAT])
+            output = self.run_commands(READ_COMMANDS)
         except TmuxCommandError as exc:
             if str(exc) != "no current target":
                 raise

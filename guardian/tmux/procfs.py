@@ -5,6 +5,7 @@ here raises for a process that vanished meanwhile: it just reports less."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,6 +30,8 @@ class ProcStat:
     pgrp: int
     tpgid: int
     start_ticks: int = 0
+    comm: bytes = b""
+    """The kernel's name for it: changes on exec (and with a process title)."""
 
 
 @lru_cache(maxsize=1)
@@ -63,10 +66,16 @@ def read_stat(pid: int) -> ProcStat | None:
     raw = read_proc(f"/proc/{pid}/stat")
     if not raw:
         return None
-    fields = raw[raw.rfind(b")") + 2 :].split()
+    close = raw.rfind(b")")
+    fields = raw[close + 2 :].split()
     try:
         return ProcStat(
-            fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[5]), int(fields[19])
+            fields[0].decode(),
+            int(fields[1]),
+            int(fields[2]),
+            int(fields[5]),
+            int(fields[19]),
+            raw[raw.find(b"(") + 1 : close],
         )
     except (IndexError, ValueError):
         return None
@@ -93,12 +102,33 @@ def executable_of(pid: int) -> str | None:
     return exe.removesuffix(" (deleted)")  # upgraded since it started: the same path
 
 
+_KNOWN: dict[tuple[int, int, bytes], tuple[float, ProgramState]] = {}
+KNOWN_FOR = 10.0
+"""A process's argv and executable are read again after this long (or at once when its
+pid, start time or kernel name change: another process, an exec, a new title)."""
+
+
 def program_state(pid: int, stat: ProcStat | None = None) -> ProgramState | None:
+    """What runs as `pid`. Every pane is looked at every poll; the same process is
+    mostly read once (its argv and executable do not change without an exec)."""
     stat = stat or read_stat(pid)
-    argv = argv_of(pid)
-    if stat is None or argv is None:
+    if stat is None:
         return None
-    return ProgramState(argv=argv, pid=pid, started_at=start_time(stat), exe=executable_of(pid))
+    key = (pid, stat.start_ticks, stat.comm)
+    now = time.monotonic()
+    known = _KNOWN.get(key)
+    # (a zombie has no argv: never the living process it was)
+    if known is not None and now - known[0] < KNOWN_FOR and stat.state not in ("Z", "X", "x"):
+        return known[1]
+    argv = argv_of(pid)
+    if argv is None:
+        return None
+    program = ProgramState(argv=argv, pid=pid, started_at=start_time(stat), exe=executable_of(pid))
+    if len(_KNOWN) > 4096:  # processes come and go: forget the oldest half
+        for old in sorted(_KNOWN, key=lambda k: _KNOWN[k][0])[:2048]:
+            del _KNOWN[old]
+    _KNOWN[key] = (now, program)
+    return program
 
 
 def children_of(pid: int) -> list[int]:

@@ -12,8 +12,10 @@ from recovery.models import PaneState, ServerInfo, ServerState, SessionState, Wi
 FIELD_SEP = "\x1f"
 RECORD_END = "\x1e"
 
-# Numbers and ids first; text a person controls (names, titles, paths) last.
-PANE_FIELDS: tuple[str, ...] = (
+# Numbers and ids first; text a person controls (names, titles, paths) last. What belongs
+# to a session or window is asked once per window, the rest once per pane: tmux expands
+# every field of every record, and a poll of 200 panes asks it every second.
+WINDOW_FIELDS: tuple[str, ...] = (
     "pid",
     "version",
     "session_id",
@@ -27,6 +29,11 @@ PANE_FIELDS: tuple[str, ...] = (
     "window_zoomed_flag",
     "automatic-rename",
     "window_layout",
+    "session_name",
+    "window_name",
+)
+PANE_ONLY_FIELDS: tuple[str, ...] = (
+    "window_id",
     "pane_id",
     "pane_index",
     "pane_width",
@@ -43,14 +50,26 @@ PANE_FIELDS: tuple[str, ...] = (
     "cursor_x",
     "cursor_y",
     "pane_pid",
-    "session_name",
-    "window_name",
     "pane_title",
     "pane_current_path",
     "pane_current_command",
     "pane_start_command",
 )
-PANE_FORMAT = FIELD_SEP.join(f"#{{{name}}}" for name in PANE_FIELDS) + FIELD_SEP + RECORD_END
+PANE_FIELDS: tuple[str, ...] = WINDOW_FIELDS + PANE_ONLY_FIELDS[1:]
+"""Every field of a pane record once parsed (its window's fields included)."""
+
+
+def _format(marker: str, fields: tuple[str, ...]) -> str:
+    return marker + FIELD_SEP + FIELD_SEP.join(f"#{{{n}}}" for n in fields) + FIELD_SEP + RECORD_END
+
+
+WINDOW_FORMAT = _format("W", WINDOW_FIELDS)
+PANE_FORMAT = _format("P", PANE_ONLY_FIELDS)
+READ_COMMANDS: list[list[str]] = [
+    ["list-windows", "-a", "-F", WINDOW_FORMAT],
+    ["list-panes", "-a", "-F", PANE_FORMAT],
+]
+"""One tmux invocation: every window, then every pane."""
 
 
 @dataclass(frozen=True)
@@ -59,24 +78,45 @@ class RawPane:
 
 
 def parse_pane_records(output: str) -> tuple[list[RawPane], list[str]]:
-    """Split tmux's answer into records and fields. A record of the wrong shape (a window
-    name, title or path holding our separator) is never guessed at: its whole session is
-    left out and named, so the rest of the server is still read."""
+    """Split tmux's answer (window records, then pane records) into one record per pane
+    with its window's fields. A record of the wrong shape (a name, title or path holding
+    our separator) is never guessed at: its whole session is left out and named, so the
+    rest of the server is still read."""
+    windows: dict[str, dict[str, str]] = {}
+    refused_windows: dict[str, str] = {}  # window id -> its session id
     rows: list[RawPane] = []
     unreadable: list[str] = []
-    expected = len(PANE_FIELDS) + 1
+
+    def refuse(session_id: str | None) -> None:
+        if session_id is None:
+            raise ReadError("cannot parse tmux's answer (a field count did not match)")
+        if session_id not in unreadable:
+            unreadable.append(session_id)
+
     for record in output.split(RECORD_END + "\n"):
         if not record:
             continue
         parts = record.split(FIELD_SEP)
-        if len(parts) != expected or parts[-1] != "":
-            session_id = parts[2] if len(parts) > 2 and parts[2].startswith("$") else None
-            if session_id is None:
-                raise ReadError("cannot parse tmux's answer (a field count did not match)")
-            if session_id not in unreadable:
-                unreadable.append(session_id)
-            continue
-        rows.append(RawPane(dict(zip(PANE_FIELDS, parts[:-1], strict=True))))
+        if parts[0] == "W":
+            if len(parts) != len(WINDOW_FIELDS) + 2 or parts[-1] != "":
+                # (ids and numbers come before the names: they are still in place)
+                session_id = parts[3] if len(parts) > 6 and parts[3].startswith("$") else None
+                refuse(session_id)
+                refused_windows[parts[6]] = session_id or ""
+                continue
+            fields = dict(zip(WINDOW_FIELDS, parts[1:-1], strict=True))
+            windows[fields["window_id"]] = fields
+        elif parts[0] == "P":
+            window = windows.get(parts[1]) if len(parts) > 1 else None
+            if window is None and len(parts) > 1 and parts[1] in refused_windows:
+                continue  # its session is already left out
+            if len(parts) != len(PANE_ONLY_FIELDS) + 2 or parts[-1] != "" or window is None:
+                refuse(window["session_id"] if window is not None else None)
+                continue
+            pane = dict(zip(PANE_ONLY_FIELDS, parts[1:-1], strict=True))
+            rows.append(RawPane({**window, **pane}))
+        else:
+            raise ReadError("cannot parse tmux's answer (a record of no known kind)")
     if unreadable:
         rows = [row for row in rows if row.fields["session_id"] not in unreadable]
     return rows, unreadable
@@ -108,7 +148,7 @@ def build_server_state(
         sessions.setdefault(f["session_id"], f)
         windows.setdefault(f["session_id"], []).append(_window(f, tuple(panes[key])))
     states = tuple(
-        SessionState(
+        SessionState.model_construct(
             session_id=session_id,
             name=f["session_name"],
             created=_int(f["session_created"], 0) or 0,
@@ -121,7 +161,7 @@ def build_server_state(
 
 
 def _window(f: dict[str, str], panes: tuple[PaneState, ...]) -> WindowState:
-    return WindowState(
+    return WindowState.model_construct(
         index=_int(f["window_index"], 0) or 0,
         window_id=f["window_id"],
         name=f["window_name"],
@@ -139,7 +179,9 @@ def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
     dead = f["pane_dead"] == "1"
     pid = _int(f["pane_pid"])
     facts = probe_pane(pid) if probe_processes and pid and not dead else None
-    return PaneState(
+    # Built without validation: every value above is already of its field's type, and a
+    # poll builds one of these per pane every second.
+    return PaneState.model_construct(
         index=_int(f["pane_index"], 0) or 0,
         pane_id=f["pane_id"],
         cwd=f["pane_current_path"],

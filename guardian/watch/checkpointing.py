@@ -14,7 +14,7 @@ from guardian.operations.snapshot import save_state
 from guardian.tmux.targets import ServerTarget
 from recovery.health import Health, Verdict
 from recovery.may_run import Trust
-from recovery.models import ServerState
+from recovery.models import ServerState, SessionState
 from recovery.structure import structure_key
 
 log = logging.getLogger("tmux_guardian")
@@ -34,6 +34,7 @@ class SessionCheckpointer:
         # sessions seen with two checkpoints or more, and when (a repair, or a person's
         # restore, may quarantine one since: looked at again after a failure, or a minute)
         self.spared: dict[str, float] = {}
+        self.structures: dict[str, tuple[int, str]] = {}
 
     def checkpoint_changed(self, state: ServerState, verdicts: list[Verdict], now: float) -> None:
         """Only healthy sessions whose structure changed, at most once per interval each."""
@@ -67,16 +68,29 @@ class SessionCheckpointer:
                 saved = (newest.structure, newest.created_at.timestamp()) if newest else ("", 0.0)
                 self.saved[session.name] = saved
             settings = self.engine.settings
+            if now - saved[1] < settings.checkpoint_interval:
+                continue  # (asked first: the digest and the store cost more than the clock)
             # With contents, text printed since is worth saving too: a look every interval
             # (the snapshot compares a digest and writes only what changed).
             changed = (
-                saved[0] != structure_key(session)
+                saved[0] != self._structure(session)
                 or settings.capture_contents
                 or self._alone(session.name, now)
             )
-            if changed and now - saved[1] >= settings.checkpoint_interval:
+            if changed:
                 due.append(session.name)
         return due
+
+    def _structure(self, session: SessionState) -> str:
+        """The session's structure digest, computed again only when something it is made
+        of may have changed (a cheap fingerprint of the same fields first)."""
+        print_ = _fingerprint(session)
+        known = self.structures.get(session.name)
+        if known is not None and known[0] == print_:
+            return known[1]
+        key = structure_key(session)
+        self.structures[session.name] = (print_, key)
+        return key
 
     def forget_spares(self, verdicts: list[Verdict]) -> None:
         """A failure's repair may quarantine a checkpoint: look again afterwards. Called at
@@ -111,3 +125,20 @@ class SessionCheckpointer:
                 )
         except Exception as exc:
             log.error("%s: cannot record the restore set: %s", self.target.label, exc)
+
+
+def _fingerprint(session: SessionState) -> int:
+    """A hash of what `structure_key` digests (and a little more): equal fingerprints mean
+    the digest is unchanged; a collision-free guarantee is not needed, only that a change
+    changes it in practice (ids and pids are in it, so a new pane or program always does)."""
+    return hash(
+        (
+            session.name,
+            tuple(
+                (w.index, w.name, w.width, w.height, w.active, w.zoomed, w.layout,
+                 tuple((p.pane_id, p.index, p.geometry, p.cwd, p.active, p.is_shell, p.program,
+                        p.typed_commands, p.choice, p.job, p.resume) for p in w.panes))
+                for w in session.windows
+            ),
+        )
+    )  # fmt: skip
