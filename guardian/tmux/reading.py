@@ -148,7 +148,7 @@ def build_server_state(
         sessions.setdefault(f["session_id"], f)
         windows.setdefault(f["session_id"], []).append(_window(f, tuple(panes[key])))
     states = tuple(
-        SessionState.model_construct(
+        SessionState(
             session_id=session_id,
             name=f["session_name"],
             created=_int(f["session_created"], 0) or 0,
@@ -161,7 +161,7 @@ def build_server_state(
 
 
 def _window(f: dict[str, str], panes: tuple[PaneState, ...]) -> WindowState:
-    return WindowState.model_construct(
+    return WindowState(
         index=_int(f["window_index"], 0) or 0,
         window_id=f["window_id"],
         name=f["window_name"],
@@ -179,9 +179,7 @@ def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
     dead = f["pane_dead"] == "1"
     pid = _int(f["pane_pid"])
     facts = probe_pane(pid) if probe_processes and pid and not dead else None
-    # Built without validation: every value above is already of its field's type, and a
-    # poll builds one of these per pane every second.
-    return PaneState.model_construct(
+    return PaneState(
         index=_int(f["pane_index"], 0) or 0,
         pane_id=f["pane_id"],
         cwd=f["pane_current_path"],
