@@ -37,7 +37,7 @@ DEFAULT_EXAMPLES = ROOT / ".venv" / "share" / "tmuxp-examples"
 TMUX = shutil.which("tmux") or "/usr/bin/tmux"
 TIMEOUT = 30.0  # every subprocess but the sdist download
 PIP_TIMEOUT = 120.0
-PROMPT = "tgprompt$ "
+PROMPT, MORE = "tgprompt$ ", "tgmore> "  # PS1, PS2 of the panes' /bin/sh
 SEP = "\x1f"
 SUFFIXES = (".yaml", ".yml", ".json")
 NO_ENV = {"TMUX", "TMUX_PANE"}  # per server/pane by nature
@@ -156,8 +156,7 @@ class Server:
         last, same, deadline = "", 0, time.monotonic() + limit
         while time.monotonic() < deadline and same < 3:
             now = self.tmux("list-panes", "-a", "-F", f"{fmt} #{{history_size}}")
-            same = same + 1 if now == last else 0
-            last = now
+            same, last = (same + 1 if now == last else 0), now
             time.sleep(0.3)
 
     def options(self, *args: str) -> dict[str, str]:
@@ -223,6 +222,8 @@ def typed_lines(text: str, at_shell: bool) -> tuple[list[str], list[str]]:
     commands: list[str] = []
     spaced: list[str] = []
     for number, line in enumerate(lines):
+        if line.startswith(MORE) and commands:  # the next line of a quoted string
+            commands[-1] += "\n" + line.removeprefix(MORE).rstrip()
         ahead, prompt, after = line.partition(PROMPT)
         last = number == len(lines) - 1 and at_shell
         for raw, pending in ((ahead, False), (after.rstrip(), last)) if prompt else ():
@@ -257,7 +258,7 @@ def compare_file(path: Path, examples: Path) -> Result:
     env = make_env(root)
     for sub in ("home", "cwd", "state", "key", "run"):
         (root / sub).mkdir(mode=0o700)
-    (root / "home" / ".shrc").write_text(f"PS1='{PROMPT}'\n")
+    (root / "home" / ".shrc").write_text(f"PS1='{PROMPT}'\nPS2='{MORE}'\n")
     (root / "config.toml").write_text("")
     side_a, side_b = Server(root / "a", env), Server(root / "b", env)
 
@@ -347,7 +348,7 @@ def short(text: str, width: int = 60) -> str:
 def report(results: list[Result]) -> str:
     width = max([len(r.file) for r in results] + [4]) + 2
     out = [f"{'FILE':<{width}}STATUS"]
-    by_field: dict[str, list[Result]] = {}
+    by_field: dict[str, dict[str, Result]] = {}
     for result in results:
         out.append(f"{result.file:<{width}}{result.status}")
         for diff in result.differences:
@@ -355,14 +356,12 @@ def report(results: list[Result]) -> str:
             out.append(f"        tmuxp: {short(diff.tmuxp)}")
             out.append(f"        ours:  {short(diff.ours)}")
         for diff in result.differences:
-            kind = diff.field.split(":")[0] + (":*" if ":" in diff.field else "")
-            files = by_field.setdefault(kind, [])
-            if result not in files:
-                files.append(result)
+            by_field.setdefault(re.sub(r":.*", ":*", diff.field), {})[result.file] = result
     out += ["", "DIFFERENCES BY FIELD (files affected, first example)"]
     for kind, files in sorted(by_field.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        first = next(d for d in files[0].differences if d.field.startswith(kind.rstrip("*")))
-        out.append(f"  {kind:<30}{len(files):>3} files   e.g. {files[0].file} @{first.where}")
+        one = next(iter(files.values()))
+        first = next(d for d in one.differences if d.field.startswith(kind.rstrip("*")))
+        out.append(f"  {kind:<30}{len(files):>3} files   e.g. {one.file} @{first.where}")
         out.append(f"      {first.field}: tmuxp {short(first.tmuxp)}  ours {short(first.ours)}")
     skipped = [r for r in results if r.status.startswith("skipped")]
     compared = [r for r in results if not r.status.startswith("skipped")]
