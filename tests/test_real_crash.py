@@ -286,3 +286,21 @@ def test_panes_running_a_secret_program_are_never_captured(
     payload = json.loads(next((hermetic_env / "state").rglob("checkpoints/*/*/*.json")).read_text())
     contents = {k: decompress_text(v) for k, v in payload["payload"]["contents"].items()}
     assert "visible-text" in contents["0.0"] and "0.1" not in contents
+
+
+def test_panes_of_a_server_a_restore_starts_never_inherit_our_own_settings(
+    guardian, held_server: tuple[PrivateServer, ZombieHolder], hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """What the tool sets for itself (pydantic's plugin switch) never reaches a person's
+    shells: found by comparing our restores with `tmuxp load` (scripts/compare_tmuxp.py)."""
+    from guardian.own_environment import OWN
+
+    assert "PYDANTIC_DISABLE_PLUGINS" in OWN  # set by us in this process, not the person
+    t, holder = held_server
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    crash_now(t, holder)
+    assert guardian("-S", str(t.socket), "restore").code == 0
+    wait_until(lambda: t.pane_pids() != [])
+    for pid in t.pane_pids():
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.startswith(b"PYDANTIC_DISABLE_PLUGINS=")]

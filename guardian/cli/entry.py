@@ -11,9 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# pydantic would otherwise scan every installed package for plugins at start-up (~15 ms).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
 from config import ConfigError, default_config_path, default_state_dir, load_settings
 from guardian.cli.output import PROG
 from guardian.cli.parser import build_parser

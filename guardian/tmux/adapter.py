@@ -17,6 +17,7 @@ from guardian.errors import (
     TmuxError,
     TmuxMissingError,
 )
+from guardian.own_environment import for_children
 from guardian.tmux.names import command_list
 from guardian.tmux.reading import READ_COMMANDS, build_server_state, parse_pane_records
 from guardian.tmux.targets import ServerTarget
@@ -38,8 +39,7 @@ class TmuxAdapter:
     def run(self, args: Sequence[str], *, timeout: float | None = None) -> str:
         """Run one tmux invocation; return stdout or raise a typed TmuxError."""
         argv = [self.binary, "-S", self.target.socket_path, *args]
-        env = dict(os.environ)
-        env.pop("TMUX", None)  # never let a nesting check or $TMUX pick another server
+        env = for_children()
         try:
             done = subprocess.run(
                 argv,
