@@ -56,6 +56,8 @@ class PaneLaunch(BaseModel):
     """Exact argv of the pane's own command; None starts the default shell."""
     keys: str | None = None
     """Text typed at the shell prompt (never holding a control character)."""
+    then: tuple[str, ...] = ()
+    """More lines typed after it, each with Enter (a tmuxp pane's further commands)."""
     press_enter: bool = False
     reason: str = ""
     """Why it comes back this way (held, refused), said in the output."""
@@ -91,7 +93,8 @@ class PaneLaunch(BaseModel):
         if self.kind is LaunchKind.COMMAND and self.command:
             return visible(f"runs {shlex.join(self.command)}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
-            return visible(f"shell, then runs {self.keys}{why}")
+            lines = " ⏎ ".join((self.keys or "", *self.then))
+            return visible(f"shell, then runs {lines}{why}")
         if self.kind is LaunchKind.TYPED:
             return visible(f"shell, with '{self.keys}' typed, not run (Enter runs it){why}")
         if self.kind is LaunchKind.SURVIVOR:
@@ -272,6 +275,12 @@ def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
         if not pane.is_shell:  # the pane's own command: a pipeline runs as its sh line
             command = decision.argv or ("sh", "-c", decision.text)
             return PaneLaunch(kind=LaunchKind.COMMAND, command=command)
+        lines = pane.typed_commands
+        if len(lines) > 1 and all(typing_refusal(line) is None for line in lines):
+            # several commands stay several: each its own line, as the file gave them
+            return PaneLaunch(
+                kind=LaunchKind.RUN_IN_SHELL, keys=lines[0], then=lines[1:], press_enter=True
+            )
         return PaneLaunch(kind=LaunchKind.RUN_IN_SHELL, keys=decision.text, press_enter=True)
     if decision.mode is LaunchMode.HOLD:
         return PaneLaunch(kind=LaunchKind.TYPED, keys=decision.text, reason=decision.reason)

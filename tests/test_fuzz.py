@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from config import ConfigError, Settings, load_settings
 from config.loading import settings_from_mapping
+from guardian.operations.tmuxp_workspace import tmuxp_checkpoint
 from recovery.checkpoint import CheckpointError, decode_checkpoint, encode_checkpoint
-from recovery.importers import ImportError_, parse_resurrect, parse_tmuxp
+from recovery.importers import ImportError_, parse_resurrect
 from recovery.layout import MAX_DEPTH, LayoutError, check_layout, layout_checksum, safe_layout
 from recovery.models import ServerInfo
 from recovery.signing import SigningKey
@@ -164,7 +165,7 @@ def test_tmuxp_importer_structured_workspaces(data: dict[str, object]) -> None:
     except yaml.YAMLError:
         return
     try:
-        imported = parse_tmuxp(text, SERVER, WHEN, "/home/x")
+        imported = tmuxp_checkpoint(text, None, SERVER, WHEN, vouched=False)
     except ImportError_:
         return
     assert imported.origin == "import" and not imported.vouched
@@ -174,7 +175,7 @@ def test_tmuxp_importer_structured_workspaces(data: dict[str, object]) -> None:
 @given(st.text(max_size=2000))
 def test_tmuxp_importer_random_text(text: str) -> None:
     with contextlib.suppress(ImportError_):
-        parse_tmuxp(text, SERVER, WHEN, "/home/x")
+        tmuxp_checkpoint(text, None, SERVER, WHEN, vouched=False)
 
 
 # -- config --------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_hostile_tmuxp_workspace_restored_beside_a_watcher(
     assert result.out.count("held:") == 3 and "main-verticle" in result.out
     for window, pane, text in (
         (0, 0, "vim -n '+!touch"),
-        (0, 1, f"touch {marker}; echo $(touch"),
+        (0, 1, f"touch {marker};  echo $(touch"),  # (tmuxp's leading space each)
         (1, 1, "watch -n 1"),
     ):
         wait_until(lambda w=window, p=pane, x=text: x in pane_text_of(t, w, p), 10)
@@ -126,7 +126,9 @@ def test_hostile_tmuxp_workspace_restored_beside_a_watcher(
 
 
 def pane_text_of(t: PrivateServer, window: int, pane: int) -> str:
-    return t.cmd("capture-pane", "-p", "-t", f"=shared:{window}.{pane}", check=False)
+    # (-J -S -: a long typed line wraps in a narrow pane, its start scrolled off)
+    target = f"=shared:{window}.{pane}"
+    return t.cmd("capture-pane", "-p", "-J", "-S", "-", "-t", target, check=False)
 
 
 def test_hostile_resurrect_file_restored_beside_a_watcher(

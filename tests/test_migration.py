@@ -156,9 +156,12 @@ def test_tmuxp_workspace_imports_and_restores(
     assert api.windows[1].panes[0].cwd == f"{tmp_path}/sub dir"
     assert api.active_window.name == "editor"  # type: ignore[union-attr]
     wait_until(lambda: read(tmux_server).session("api").windows[1].panes[0].program is not None)  # type: ignore[union-attr]
-    # several commands are kept as written and, vouched for, entered in turn
-    wait_until(lambda: "made build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1"))
-    assert "cd /tmp; echo made build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1")
+    # several commands stay several: vouched for, each entered as its own line, in the same
+    # shell (the `cd` holds), with tmuxp's leading space (kept out of the shell's history)
+    wait_until(lambda: "\n# made build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1"))
+    lines = tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1").splitlines()
+    assert lines[0].endswith("  cd /tmp") and lines[1] == " echo made build"
+    wait_until(lambda: read(tmux_server).session("api").windows[1].panes[1].cwd == "/tmp")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         err(f"{path}: cannot read ({exc.strerror or exc})")
         return 1
     try:
-        checkpoints = import_file(engine, target, args.kind, text, vouched=args.trust_commands)
+        checkpoints = import_file(
+            engine, target, args.kind, text, vouched=args.trust_commands, source=path
+        )
     except ImportError_ as exc:
         err(f"{path}: {exc}; nothing imported")
         return 1

@@ -11,11 +11,12 @@ from pathlib import Path
 import yaml
 
 from guardian.operations.engine import Engine
+from guardian.operations.tmuxp_workspace import tmuxp_checkpoint
 from guardian.tmux.names import vis_session_name
 from guardian.tmux.targets import ServerTarget
 from recovery.checkpoint import Checkpoint
 from recovery.files import StoreWriteError
-from recovery.importers import ImportError_, export_tmuxp, parse_resurrect, parse_tmuxp
+from recovery.importers import ImportError_, export_tmuxp, parse_resurrect
 from recovery.may_run.text import visible
 from recovery.models import ServerInfo
 from recovery.store import BadCheckpoint
@@ -43,7 +44,13 @@ def default_resurrect_file() -> Path:
 
 
 def import_file(
-    engine: Engine, target: ServerTarget, kind: str, text: str, *, vouched: bool = False
+    engine: Engine,
+    target: ServerTarget,
+    kind: str,
+    text: str,
+    *,
+    vouched: bool = False,
+    source: Path | None = None,
 ) -> list[Checkpoint]:
     """Parse, then write every checkpoint or none. Raises ImportError_ for a file that
     cannot be imported and StoreWriteError when the store cannot take them.
@@ -56,7 +63,7 @@ def import_file(
     if kind == "resurrect":
         checkpoints = parse_resurrect(text, server, now, vouched=vouched)
     else:
-        checkpoints = [parse_tmuxp(text, server, now, str(Path.home()), vouched=vouched)]
+        checkpoints = [tmuxp_checkpoint(text, source, server, now, vouched=vouched)]
     store = engine.store
     with store.locked():
         results = store.write_many(checkpoints)

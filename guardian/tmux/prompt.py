@@ -125,6 +125,8 @@ class Typing:
     press_enter: bool
     where: str
     """The pane as a person names it (`work:1.0`), for warnings."""
+    then: tuple[str, ...] = ()
+    """More lines, each with Enter, right after (as tmuxp sends a pane's commands)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,10 @@ def _keys(typing: Typing) -> list[list[str]]:
     commands = [["send-keys", "-t", typing.pane_id, "-l", "--", typing.keys]]
     if typing.press_enter:
         commands.append(["send-keys", "-t", typing.pane_id, "Enter"])
+    for line in typing.then:
+        if typing_refusal(line) is None:  # (the planner refused such lines already)
+            commands.append(["send-keys", "-t", typing.pane_id, "-l", "--", line])
+            commands.append(["send-keys", "-t", typing.pane_id, "Enter"])
     return commands
 
 

@@ -164,7 +164,9 @@ class SessionCommands:
                 launch = pane.launch
                 if launch.keys and launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED):
                     where = f"{item.plan.name}:{window.index}.{pane.index}"
-                    found.append(Typing(pane_id, launch.keys, launch.press_enter, where))
+                    found.append(
+                        Typing(pane_id, launch.keys, launch.press_enter, where, launch.then)
+                    )
         return found
 
     # -- phase 4: the real name ----------------------------------------------------------------

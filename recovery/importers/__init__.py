@@ -5,6 +5,5 @@ workspace. Pure: text in, models out."""
 from recovery.importers.common import ImportError_
 from recovery.importers.export import export_tmuxp
 from recovery.importers.resurrect import parse_resurrect
-from recovery.importers.tmuxp import parse_tmuxp
 
-__all__ = ["ImportError_", "export_tmuxp", "parse_resurrect", "parse_tmuxp"]
+__all__ = ["ImportError_", "export_tmuxp", "parse_resurrect"]

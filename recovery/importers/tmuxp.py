@@ -1,106 +1,169 @@
-"""tmuxp workspaces (YAML or JSON) into checkpoints."""
+"""tmuxp workspaces into checkpoints, with `tmuxp load`'s meaning. The file is read here
+(bounded: YAML, or JSON for a `.json` file); tmuxp's own loader expands it (shorthands,
+`start_directory` against the file's directory, `shell_command_before` at every level:
+`guardian.operations.migrate` runs it, since tmuxp lives beside libtmux); this module
+turns the expanded workspace into a session as `tmuxp load -d` builds it:
+
+- windows at tmux's default size (80x24), indexes from `window_index` or else the first
+  free one (as `new-window` picks), unnamed windows named by tmux (automatic-rename on);
+- without `focus`, the last pane of each window is active and the first window;
+- a pane's commands kept as the shell text they are, each a command of its own (typed
+  with a leading space unless `suppress_history: false`, as tmuxp types them);
+- no `start_directory` at any level: the directory the import was run from.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from recovery.checkpoint import Checkpoint
-from recovery.importers.common import ImportError_, checkpoint_of, typed_commands
+from recovery.importers.common import MAX_FILE_BYTES, ImportError_, checkpoint_of, typed_commands
 from recovery.importers.yaml_bounded import load_yaml_bounded
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
 
+DEFAULT_SIZE = (80, 24)
+"""tmux's `default-size`: what `tmuxp load -d` builds detached sessions at."""
+MAX_INDEX = 100_000
 
-def parse_tmuxp(
-    text: str, server: ServerInfo, when: datetime, home: str, *, vouched: bool = False
-) -> Checkpoint:
-    """A tmuxp workspace (YAML or JSON) into a checkpoint."""
-    data = load_yaml_bounded(text)
+
+def load_workspace(text: str, *, json_file: bool = False) -> dict[str, Any]:
+    """The workspace as data (not yet expanded), or an error naming the key at fault."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ImportError_(f"{len(text)} characters: not a workspace (at most {MAX_FILE_BYTES})")
+    if json_file:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ImportError_(f"not valid JSON ({exc})") from None
+    else:
+        data = load_yaml_bounded(text)
     if not isinstance(data, dict) or not isinstance(data.get("session_name"), str):
         raise ImportError_("'session_name': missing (not a tmuxp workspace)")
     windows = data.get("windows")
     if not isinstance(windows, list) or not windows:
         raise ImportError_("'windows': must be a non-empty list")
-    base = _expand(data.get("start_directory"), home, home)
-    states = [_tmuxp_window(window, w_index, base, home) for w_index, window in enumerate(windows)]
-    if not any(w.active for w in states):
-        states[0] = states[0].model_copy(update={"active": True})
+    for number, window in enumerate(windows):
+        if not isinstance(window, dict):
+            raise ImportError_(f"'windows[{number}]': must be a mapping")
+        panes = window.get("panes")
+        if panes is not None and not isinstance(panes, list):
+            raise ImportError_(f"'windows[{number}].panes': must be a list")
+        for p_number, pane in enumerate(panes or []):
+            if pane is not None and not isinstance(pane, str | list | dict):
+                raise ImportError_(
+                    f"'windows[{number}].panes[{p_number}]': must be a command, a list of "
+                    "commands or a mapping"
+                )
+    return data
+
+
+def tmux_session_name(name: str) -> str:
+    """The name tmux gives a session asked for as `name` (it turns `.` and `:` into `_`)."""
+    return name.replace(".", "_").replace(":", "_")
+
+
+def parse_expanded(
+    workspace: dict[str, Any], server: ServerInfo, when: datetime, base: str, *, vouched: bool
+) -> Checkpoint:
+    """An expanded, trickled workspace (tmuxp's loader) into a checkpoint; `base` is the
+    directory the import runs from (where `tmuxp load` would have started panes)."""
+    directory = _directory(workspace.get("start_directory"), base)
+    windows: list[WindowState] = []
+    used: set[int] = set()
+    for number, window in enumerate(workspace["windows"]):
+        index = _index(window.get("window_index"), used, f"windows[{number}].window_index")
+        used.add(index)
+        windows.append(_window(window, number, index, directory))
+    if not any(w.active for w in windows):
+        windows[0] = windows[0].model_copy(update={"active": True})
+    elif sum(w.active for w in windows) > 1:  # tmuxp selects them in turn: the last wins
+        last = max(i for i, w in enumerate(windows) if w.active)
+        windows = [w.model_copy(update={"active": i == last}) for i, w in enumerate(windows)]
     session = SessionState(
-        session_id="$?", name=data["session_name"], created=0, windows=tuple(states)
+        session_id="$?",
+        name=tmux_session_name(workspace["session_name"]),
+        created=0,
+        windows=tuple(sorted(windows, key=lambda w: w.index)),
     )
     return checkpoint_of(session, server, when, "import tmuxp", vouched=vouched)
 
 
-def _tmuxp_window(window: object, w_index: int, base: str, home: str) -> WindowState:
-    where = f"windows[{w_index}]"
-    if not isinstance(window, dict):
-        raise ImportError_(f"'{where}': must be a mapping")
-    w_dir = _expand(window.get("start_directory"), base, home)
-    panes = window.get("panes") or [None]
-    if not isinstance(panes, list):
-        raise ImportError_(f"'{where}.panes': must be a list")
-    pane_states = []
-    for p_index, pane in enumerate(panes):
-        commands, p_dir, focus = _tmuxp_pane(pane, f"{where}.panes[{p_index}]", w_dir, home)
-        pane_states.append(
-            PaneState(
-                index=p_index,
-                pane_id="%?",
-                cwd=p_dir,
-                title="",
-                active=focus,
-                width=0,
-                height=0,
-                left=0,
-                top=0,
-                is_shell=True,
-                typed_commands=typed_commands(commands),
-            )
-        )
-    if not any(p.active for p in pane_states):
-        pane_states[0] = pane_states[0].model_copy(update={"active": True})
+def _index(value: object, used: set[int], where: str) -> int:
+    """`window_index`, or the first free index (as `new-window` without one picks)."""
+    if value is None:
+        return next(i for i in range(MAX_INDEX + 1) if i not in used)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INDEX:
+        raise ImportError_(f"'{where}': must be a number from 0 to {MAX_INDEX}")
+    if value in used:
+        raise ImportError_(f"'{where}': index {value} is taken by an earlier window")
+    return value
+
+
+def _window(window: dict[str, Any], number: int, index: int, base: str) -> WindowState:
+    where = f"windows[{number}]"
+    directory = _directory(window.get("start_directory"), base)
+    panes = window.get("panes") or [{"shell_command": []}]
+    quiet = window.get("suppress_history", True)
+    states = [
+        _pane(pane, f"{where}.panes[{i}]", i, directory, quiet) for i, pane in enumerate(panes)
+    ]
+    if not any(p.active for p in states):  # tmuxp splits with the new pane active
+        states[-1] = states[-1].model_copy(update={"active": True})
     layout = window.get("layout") or "tiled"
     if not isinstance(layout, str):
         raise ImportError_(f"'{where}.layout': must be a layout name or string")
-    index = window.get("window_index", w_index)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= 100_000:
-        raise ImportError_(f"'{where}.window_index': must be a number from 0 to 100000")
+    name = window.get("window_name")
+    width, height = DEFAULT_SIZE
     return WindowState(
         index=index,
         window_id="@?",
-        name=str(window.get("window_name") or ""),
-        width=200,
-        height=50,
+        name=str(name) if name is not None else "",
+        width=width,
+        height=height,
         layout=layout,
         active=bool(window.get("focus")),
-        panes=tuple(pane_states),
+        automatic_rename=name is None,
+        panes=tuple(states),
     )
 
 
-def _expand(value: object, base: str, home: str) -> str:
+def _pane(pane: object, where: str, index: int, base: str, quiet: object) -> PaneState:
+    """`quiet` (`suppress_history`, on unless the workspace says no): each command typed
+    with a leading space, as tmuxp types it (kept out of the shell's history)."""
+    if not isinstance(pane, dict):
+        raise ImportError_(f"'{where}': must be a command, a list of commands or a mapping")
+    commands = pane.get("shell_command") or []
+    if not isinstance(commands, list):
+        raise ImportError_(f"'{where}.shell_command': must be a string or a list")
+    texts = []
+    for command in commands:
+        text = command.get("cmd") if isinstance(command, dict) else command
+        if text is not None and not isinstance(text, str | int | float):
+            raise ImportError_(f"'{where}.shell_command': a command must be text")
+        if text is not None and str(text).strip():
+            texts.append((" " if pane.get("suppress_history", quiet) else "") + str(text))
+    return PaneState(
+        index=index,
+        pane_id="%?",
+        cwd=_directory(pane.get("start_directory"), base),
+        title="",
+        active=bool(pane.get("focus")),
+        width=0,
+        height=0,
+        left=0,
+        top=0,
+        is_shell=True,
+        typed_commands=typed_commands(texts),
+    )
+
+
+def _directory(value: object, base: str) -> str:
+    """An expanded `start_directory` (absolute after tmuxp's loader), else `base`."""
     if value is None or value == "":
         return base
     text = str(value)
-    if text.startswith("~"):
-        text = home + text[1:]
-    if not text.startswith("/"):
-        text = f"{base.rstrip('/')}/{text}"
-    return text
-
-
-def _tmuxp_pane(pane: object, where: str, w_dir: str, home: str) -> tuple[list[str], str, bool]:
-    if pane is None or pane in ("blank", "pane"):
-        return [], w_dir, False
-    if isinstance(pane, str):
-        return [pane], w_dir, False
-    if isinstance(pane, list):
-        return [str(c) for c in pane], w_dir, False
-    if isinstance(pane, dict):
-        commands = pane.get("shell_command", [])
-        if isinstance(commands, str):
-            commands = [commands]
-        if not isinstance(commands, list):
-            raise ImportError_(f"'{where}.shell_command': must be a string or a list")
-        commands = [c.get("cmd") if isinstance(c, dict) else c for c in commands]
-        directory = _expand(pane.get("start_directory"), w_dir, home)
-        return [str(c) for c in commands if c], directory, bool(pane.get("focus"))
-    raise ImportError_(f"'{where}': must be a command, a list of commands or a mapping")
+    return text if text.startswith("/") else f"{base.rstrip('/')}/{text}"
