@@ -79,6 +79,29 @@ def layout_checksum(body: str) -> str:
     return f"{csum:04x}"
 
 
+def stacked_layout(width: int, height: int, panes: int) -> str | None:
+    """The layout `panes` panes make when each splits the one before it in two, top and
+    bottom (`split-window` without options, as `tmuxp load` builds a window with no
+    layout): the old pane keeps the upper half and the extra row. None when one would
+    have no room (tmux refuses such a split)."""
+    heights = [height]
+    for _ in range(panes - 1):
+        new = (heights[-1] - 1) // 2
+        old = heights[-1] - 1 - new
+        if new < 1 or old < 1:
+            return None
+        heights[-1:] = [old, new]
+    if panes == 1:
+        body = f"{width}x{height},0,0,0"
+    else:
+        cells, top = [], 0
+        for number, cell_height in enumerate(heights):
+            cells.append(f"{width}x{cell_height},0,{top},{number}")
+            top += cell_height + 1
+        body = f"{width}x{height},0,0[{','.join(cells)}]"
+    return f"{layout_checksum(body)},{body}"
+
+
 def check_layout(layout: str) -> None:
     """Raise LayoutError unless tmux would accept `layout` (checksum, shape, bounds)."""
     if len(layout) > MAX_LENGTH:

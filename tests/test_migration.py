@@ -227,3 +227,26 @@ def test_simulated_reboot_rebuilds_everything_and_empty_snapshots_change_nothing
     assert {s.name: [len(w.panes) for w in s.windows] for s in read(t).sessions} == before
     again = guardian("-S", sock, "restore")  # a second run skips what exists
     assert "restored 0, skipped 3, failed 0" in again.out and again.code == 0
+
+
+@pytest.mark.parametrize("panes", [1, 2, 3, 4, 5])
+def test_a_tmuxp_window_without_a_layout_is_laid_out_as_tmux_splits_it(
+    tmux_server: PrivateServer, panes: int
+) -> None:
+    """tmuxp splits each new pane from the one before it: the layout we plan is the one a
+    real tmux makes (checksum included: the pane ids are tmux's own 0..n-1 here)."""
+    from recovery.layout import stacked_layout
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "s", "-x", "80", "-y", "24")
+    refused = False
+    for _ in range(panes - 1):
+        try:
+            t.cmd("split-window", "-t", "=s:")
+        except RuntimeError as exc:  # no space for new pane
+            refused = "no space" in str(exc)
+    if panes == 5:  # no room for a fifth: tmux refuses, and so does the plan (tiled then)
+        assert refused and stacked_layout(80, 24, panes) is None
+        return
+    shown = t.cmd("display-message", "-p", "-t", "=s:", "#{window_layout}").strip()
+    assert stacked_layout(80, 24, panes) == shown

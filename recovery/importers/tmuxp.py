@@ -5,7 +5,8 @@
 turns the expanded workspace into a session as `tmuxp load -d` builds it:
 
 - windows at tmux's default size (80x24), indexes from `window_index` or else the first
-  free one (as `new-window` picks), unnamed windows named by tmux (automatic-rename on);
+  free one (as `new-window` picks), unnamed windows named by tmux (automatic-rename on),
+  without a layout the panes stacked as tmuxp's successive splits leave them;
 - without `focus`, the last pane of each window is active and the first window;
 - a pane's commands kept as the shell text they are, each a command of its own (typed
   with a leading space unless `suppress_history: false`, as tmuxp types them);
@@ -21,6 +22,7 @@ from typing import Any
 from recovery.checkpoint import Checkpoint
 from recovery.importers.common import MAX_FILE_BYTES, ImportError_, checkpoint_of, typed_commands
 from recovery.importers.yaml_bounded import load_yaml_bounded
+from recovery.layout import stacked_layout
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
 
 DEFAULT_SIZE = (80, 24)
@@ -113,11 +115,12 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
     ]
     if not any(p.active for p in states):  # tmuxp splits with the new pane active
         states[-1] = states[-1].model_copy(update={"active": True})
-    layout = window.get("layout") or "tiled"
+    width, height = DEFAULT_SIZE
+    # no layout: the panes tmuxp makes, each splitting the one before it
+    layout = window.get("layout") or stacked_layout(width, height, len(states)) or "tiled"
     if not isinstance(layout, str):
         raise ImportError_(f"'{where}.layout': must be a layout name or string")
     name = window.get("window_name")
-    width, height = DEFAULT_SIZE
     return WindowState(
         index=index,
         window_id="@?",
