@@ -31,7 +31,7 @@ fi
 # (The interpreter the venv runs, by its real path: `python3 --version` through pyenv's
 # shims alone costs a quarter of a second.)
 stamp_file=.venv/.tmux-guardian-setup
-stamp_of() { { cat pyproject.toml; readlink -f .venv/bin/python 2>/dev/null; } | sha256sum | cut -d' ' -f1; }
+stamp_of() { { cat pyproject.toml; readlink -f .venv/bin/python 2>/dev/null || true; } | sha256sum | cut -d' ' -f1; }
 stamp=$(stamp_of)
 if [ -x .venv/bin/python ] && [ -f "$stamp_file" ]; then
   read -r have have_extras < "$stamp_file" || true
