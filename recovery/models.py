@@ -144,6 +144,10 @@ class WindowState(_Frozen):
     active: bool
     zoomed: bool = False
     automatic_rename: bool = False
+    options: tuple[tuple[str, str], ...] = ()
+    """Window options to set before its layout (a tmuxp workspace's `options`)."""
+    options_after: tuple[tuple[str, str], ...] = ()
+    """... and once its panes are running (tmuxp's `options_after`: synchronize-panes)."""
     panes: tuple[PaneState, ...]
 
     @property

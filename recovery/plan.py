@@ -36,6 +36,7 @@ from recovery.plan_programs import (
     describe_comeback,
 )
 from recovery.programs import Mode
+from recovery.window_options import window_option_refusal
 
 
 class LaunchKind(StrEnum):
@@ -143,6 +144,10 @@ class WindowPlan(BaseModel):
     active: bool
     zoomed: bool
     automatic_rename: bool
+    options: tuple[tuple[str, str], ...] = ()
+    """Set before its layout (only those `recovery.window_options` lets through)."""
+    options_after: tuple[tuple[str, str], ...] = ()
+    """Set once its panes' commands are typed (synchronize-panes)."""
     panes: tuple[PanePlan, ...]
 
 
@@ -313,12 +318,32 @@ def _size(value: int, default: int) -> int:
     return value if 0 < value <= MAX_CELL else default
 
 
+def _settable(
+    options: tuple[tuple[str, str], ...], index: int, context: PlanContext
+) -> tuple[tuple[str, str], ...]:
+    """The options that may be set; the others are named in the plan's warnings."""
+    kept = []
+    for name, value in options:
+        refusal = window_option_refusal(name, value)
+        if refusal is None:
+            kept.append((name, value))
+        else:
+            context.warnings.append(visible(f"window {index}: {refusal}"))
+    return tuple(kept)
+
+
 def _window_plan(window: WindowState, checkpoint: Checkpoint, context: PlanContext) -> WindowPlan:
     layout, warning = safe_layout(window.layout)
     if warning is not None:
         context.warnings.append(f"window {window.index}: {warning}")
     trust = context.trust
+    options, options_after = (
+        _settable(window.options, window.index, context),
+        _settable(window.options_after, window.index, context),
+    )
     return WindowPlan(
+        options=options,
+        options_after=options_after,
         index=window.index,
         name=_text(window.name, trust),
         width=_size(window.width, 200),

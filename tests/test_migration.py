@@ -250,3 +250,63 @@ def test_a_tmuxp_window_without_a_layout_is_laid_out_as_tmux_splits_it(
         return
     shown = t.cmd("display-message", "-p", "-t", "=s:", "#{window_layout}").strip()
     assert stacked_layout(80, 24, panes) == shown
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "set_"),
+    [
+        ("synchronize-panes", "on", True),
+        ("main-pane-height", "30", True),
+        ("main-pane-width", "67%", True),
+        ("mode-keys", "vi", True),
+        ("main-pane-height", "#(touch x)", False),
+        ("automatic-rename-format", "#(touch x)", False),  # a format: tmux runs #(...)
+        ("pane-border-format", "#{pane_index}", False),
+        ("synchronize-panes", "maybe", False),
+    ],
+)
+def test_which_window_options_a_file_may_set(name: str, value: str, set_: bool) -> None:
+    from recovery.window_options import window_option_refusal
+
+    assert (window_option_refusal(name, value) is None) is set_
+
+
+def test_tmuxp_window_options_are_set_before_the_layout_and_after_the_commands(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`main-pane-height` shapes main-horizontal; `synchronize-panes` comes after each
+    pane's command was typed (before, each would go to every pane); an option holding a
+    format is named and never set (its `#(...)` would run)."""
+    marker = tmp_path / "OPTION-RAN"
+    workspace = tmp_path / "w.yaml"
+    workspace.write_text(
+        "session_name: opts\n"
+        "windows:\n"
+        "  - window_name: main\n"
+        "    layout: main-horizontal\n"
+        "    options:\n"
+        "      main-pane-height: 5\n"
+        f"      pane-border-format: '#(touch {marker})'\n"
+        "    options_after:\n"
+        "      synchronize-panes: on\n"
+        "    panes:\n"
+        "      - echo one\n"
+        "      - echo two\n"
+        "      - echo three\n"
+    )
+    sock = str(tmux_server.socket)
+    assert guardian("-S", sock, "import", "tmuxp", str(workspace), "--trust-commands").code == 0
+    restored = guardian("-S", sock, "restore", "opts")
+    assert restored.code == 0, restored
+    assert "option 'pane-border-format'" in restored.out and "not set" in restored.out
+    t = tmux_server
+    assert t.cmd("show-options", "-wv", "-t", "=opts:0", "synchronize-panes").strip() == "on"
+    assert t.cmd("show-options", "-wv", "-t", "=opts:0", "main-pane-height").strip() == "5"
+    assert t.cmd("display-message", "-p", "-t", "=opts:0.0", "#{pane_height}").strip() == "5"
+    for pane, word in enumerate(("one", "two", "three")):
+        wait_until(
+            lambda p=pane, w=word: f"echo {w}" in t.cmd("capture-pane", "-p", "-t", f"=opts:0.{p}")
+        )  # type: ignore[misc]
+        text = t.cmd("capture-pane", "-p", "-t", f"=opts:0.{pane}")
+        assert [w for w in ("one", "two", "three") if f"echo {w}" in text] == [word]
+    assert not marker.exists()

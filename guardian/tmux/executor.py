@@ -76,6 +76,9 @@ class PlanExecutor:
             naming = BatchedPhase(self.adapter, self._marker, self.commands.name_pieces, None, fail)
             named = naming.run(verified)
             self._type_at_prompts(named)
+            after = [c for item in named for c in self.commands.options_after(item)]
+            if after:
+                self.adapter.run_commands(after)
             for item in named:
                 self._succeed(item, outcomes)
         except TmuxError as exc:  # server gone or not answering: nothing more can be done

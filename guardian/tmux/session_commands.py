@@ -169,6 +169,16 @@ class SessionCommands:
                     )
         return found
 
+    @staticmethod
+    def options_after(item: BuiltSession) -> Commands:
+        """Options set once the panes' commands are typed (synchronize-panes would type
+        each command into every pane)."""
+        return [
+            ["set-option", "-w", "-t", window_id, name, value]
+            for window, window_id in zip(item.plan.windows, item.window_ids, strict=True)
+            for name, value in window.options_after
+        ]
+
     # -- phase 4: the real name ----------------------------------------------------------------
 
     @staticmethod
@@ -201,6 +211,7 @@ class SessionCommands:
         size = ["-x", str(window.width), "-y", str(window.height)]
         commands: Commands = [
             ["resize-window", "-t", window_id, *size],
+            *(["set-option", "-w", "-t", window_id, name, value] for name, value in window.options),
             ["select-layout", "-t", window_id, window.layout],
             # resize-window leaves `window-size manual` behind; a person attaching later
             # would be stuck at this size.

@@ -24,6 +24,7 @@ from recovery.importers.common import MAX_FILE_BYTES, ImportError_, checkpoint_o
 from recovery.importers.yaml_bounded import load_yaml_bounded
 from recovery.layout import stacked_layout
 from recovery.models import PaneState, ServerInfo, SessionState, WindowState
+from recovery.window_options import option_value
 
 DEFAULT_SIZE = (80, 24)
 """tmux's `default-size`: what `tmuxp load -d` builds detached sessions at."""
@@ -121,6 +122,8 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
     if not isinstance(layout, str):
         raise ImportError_(f"'{where}.layout': must be a layout name or string")
     name = window.get("window_name")
+    options = _options(window.get("options"), f"{where}.options")
+    options_after = _options(window.get("options_after"), f"{where}.options_after")
     return WindowState(
         index=index,
         window_id="@?",
@@ -130,8 +133,19 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
         layout=layout,
         active=bool(window.get("focus")),
         automatic_rename=name is None,
+        options=options,
+        options_after=options_after,
         panes=tuple(states),
     )
+
+
+def _options(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """A window's `options` as name-value pairs (which may be set: `recovery.window_options`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ImportError_(f"'{where}': must be a mapping of option names to values")
+    return tuple((str(k), option_value(v)) for k, v in value.items())
 
 
 def _pane(pane: object, where: str, index: int, base: str, quiet: object) -> PaneState:
