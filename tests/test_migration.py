@@ -158,9 +158,11 @@ def test_tmuxp_workspace_imports_and_restores(
     wait_until(lambda: read(tmux_server).session("api").windows[1].panes[0].program is not None)  # type: ignore[union-attr]
     # several commands stay several: vouched for, each entered as its own line, in the same
     # shell (the `cd` holds), with tmuxp's leading space (kept out of the shell's history)
-    wait_until(lambda: "\n# made build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1"))
+    # (each line once the prompt is back, as tmuxp's one send-keys per line leaves it)
+    wait_until(lambda: "\nmade build" in tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1"))
     lines = tmux_server.cmd("capture-pane", "-p", "-t", "=api:1.1").splitlines()
-    assert lines[0].endswith("  cd /tmp") and lines[1] == " echo made build"
+    assert lines[0].endswith("  cd /tmp") and lines[1].endswith("  echo made build")
+    assert lines[2] == "made build" and lines[0][:-9] == lines[1][:-17]  # one prompt each
     wait_until(lambda: read(tmux_server).session("api").windows[1].panes[1].cwd == "/tmp")  # type: ignore[union-attr]
 
 

@@ -152,3 +152,24 @@ def test_a_shell_that_never_reaches_its_prompt_gets_nothing_typed_and_a_warning(
     wait_until(lambda: "rc read: [n]" in pane_text(t), timeout=10)
     assert not tail_runs(t)
     assert "tail -f app.log" not in pane_text(t).split("rc read")[1]
+
+
+def test_further_lines_wait_for_the_prompt_or_go_to_the_program_a_line_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pane's lines after the first: each once the shell is back at its prompt, or, when
+    a line started a program that keeps the terminal, after LINE_WAIT (as tmuxp types
+    them: into that program)."""
+    from guardian.tmux import prompt
+
+    sent: list[list[list[str]]] = []
+    samples = iter([True, True] + [False] * 200)  # at its prompt, then python3 runs
+    monkeypatch.setattr(prompt, "sample_shell", lambda pid, tty: sample(raw_terminal=next(samples)))
+    typing = prompt.Typing("%1", "python3", True, "w:0.0", ("print(1)", "exit()"))
+    warnings = prompt.type_at_prompts(
+        [typing], lambda: {"%1": prompt.PaneShell(1, "/dev/null")}, sent.append, wait=2.0
+    )
+    assert warnings == {}
+    typed = [c[-1] for batch in sent for c in batch if "-l" in c]
+    assert typed == ["python3", "print(1)", "exit()"]
+    assert len(sent) == 3  # one batch per line: each waited for the prompt or LINE_WAIT

@@ -135,6 +135,18 @@ class PaneShell:
     tty: str
 
 
+LINE_WAIT = 0.5
+"""A further line waits this long at most for the prompt to come back: a line that
+starts a program (`python`) has the next typed into it, as tmuxp types it."""
+
+
+@dataclass
+class _Queue:
+    typing: Typing
+    lines: list[str]
+    sent_at: float | None = None
+
+
 def type_at_prompts(
     typings: Sequence[Typing],
     shells: Callable[[], dict[str, PaneShell]],
@@ -142,42 +154,63 @@ def type_at_prompts(
     wait: float,
 ) -> dict[str, str]:
     """Type each pane's keys as soon as its shell is at its prompt, all panes at once,
-    for at most `wait` seconds; a warning per pane (by id) that got nothing typed."""
-    pending = {t.pane_id: t for t in typings if t.keys and typing_refusal(t.keys) is None}
-    judges = {pane_id: Settled() for pane_id in pending}
+    for at most `wait` seconds; a pane's further lines each once its prompt is back (or
+    after LINE_WAIT). A warning per pane (by id) that got nothing typed."""
+    queues = {
+        t.pane_id: _Queue(t, [t.keys, *(line for line in t.then if typing_refusal(line) is None)])
+        for t in typings
+        if t.keys and typing_refusal(t.keys) is None
+    }
+    judges = {pane_id: Settled() for pane_id in queues}
     deadline = time.monotonic() + wait
     warnings: dict[str, str] = {}
-    while pending:
-        found = shells()
-        ready = []
-        for pane_id in list(pending):
+    while queues:
+        found, now = shells(), time.monotonic()
+        commands: list[list[str]] = []
+        for pane_id, queue in list(queues.items()):
             shell = found.get(pane_id)
             if shell is None:
-                where = pending.pop(pane_id).where
-                warnings[pane_id] = visible(f"{where}: the pane closed before typing")
-            elif judges[pane_id].judge(sample_shell(shell.pid, shell.tty)):
-                ready.append(pending.pop(pane_id))
-        if ready:
-            send([command for t in ready for command in _keys(t)])
-        if not pending or time.monotonic() >= deadline:
+                del queues[pane_id]
+                if queue.sent_at is None:
+                    warnings[pane_id] = visible(
+                        f"{queue.typing.where}: the pane closed before typing"
+                    )
+                continue
+            idle = judges[pane_id].judge(sample_shell(shell.pid, shell.tty))
+            waited = queue.sent_at is not None and now - queue.sent_at >= LINE_WAIT
+            if idle or waited:
+                enter = queue.typing.press_enter or queue.sent_at is not None
+                commands += _line(pane_id, queue.lines.pop(0), enter=enter)
+                queue.sent_at = now
+                judges[pane_id] = Settled()  # the prompt must come back anew
+                if not queue.lines:
+                    del queues[pane_id]
+        if commands:
+            send(commands)
+        unstarted = [q for q in queues.values() if q.sent_at is None]
+        if not queues or (unstarted and len(unstarted) == len(queues) and now >= deadline):
             break
+        if now >= deadline:  # only lines after a first one are left, or never-started ones
+            for pane_id in [p for p, q in queues.items() if q.sent_at is None]:
+                queue = queues.pop(pane_id)
+                warnings[pane_id] = _not_typed(queue.typing, wait)
         time.sleep(SAMPLE_EVERY)
-    for pane_id, typing in pending.items():
-        warnings[pane_id] = visible(
-            f"{typing.where}: its shell was not at a prompt within {wait:g} s; "
-            f"'{typing.keys}' was not typed"
-        )
+    for pane_id, queue in queues.items():
+        warnings[pane_id] = _not_typed(queue.typing, wait)
     return warnings
 
 
-def _keys(typing: Typing) -> list[list[str]]:
-    commands = [["send-keys", "-t", typing.pane_id, "-l", "--", typing.keys]]
-    if typing.press_enter:
-        commands.append(["send-keys", "-t", typing.pane_id, "Enter"])
-    for line in typing.then:
-        if typing_refusal(line) is None:  # (the planner refused such lines already)
-            commands.append(["send-keys", "-t", typing.pane_id, "-l", "--", line])
-            commands.append(["send-keys", "-t", typing.pane_id, "Enter"])
+def _not_typed(typing: Typing, wait: float) -> str:
+    return visible(
+        f"{typing.where}: its shell was not at a prompt within {wait:g} s; "
+        f"'{typing.keys}' was not typed"
+    )
+
+
+def _line(pane_id: str, text: str, *, enter: bool) -> list[list[str]]:
+    commands = [["send-keys", "-t", pane_id, "-l", "--", text]]
+    if enter:
+        commands.append(["send-keys", "-t", pane_id, "Enter"])
     return commands
 
 
