@@ -295,3 +295,35 @@ def test_a_session_with_an_unreadable_name_is_named_and_the_rest_saved(
     assert "saved     fine" in result.out
     assert "not saved" in result.err and "control character" in result.err
     assert "odd" not in result.out
+
+
+def test_reading_a_server_while_another_client_makes_windows_never_fails(
+    tmux_server: PrivateServer,
+) -> None:
+    """Windows and panes are listed in one tmux invocation but not at one instant: a window
+    made between the two listings must make the read start again, never fail the poll."""
+    import threading
+
+    from guardian.tmux.adapter import TmuxAdapter
+    from guardian.tmux.targets import ServerTarget
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "busy")
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            t.cmd("new-window", "-d", "-t", "=busy:", check=False)
+            t.cmd("kill-window", "-t", "=busy:1", check=False)
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        adapter = TmuxAdapter(ServerTarget.at_path(str(t.socket)))
+        for _ in range(150):
+            state = adapter.read_server(probe_processes=False)
+            busy = state.session("busy")
+            assert busy is not None and all(w.panes for w in busy.windows)
+    finally:
+        stop.set()
+        worker.join()

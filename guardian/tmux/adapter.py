@@ -19,7 +19,12 @@ from guardian.errors import (
 )
 from guardian.own_environment import for_children
 from guardian.tmux.names import command_list
-from guardian.tmux.reading import READ_COMMANDS, build_server_state, parse_pane_records
+from guardian.tmux.reading import (
+    READ_COMMANDS,
+    TornReadError,
+    build_server_state,
+    parse_pane_records,
+)
 from guardian.tmux.targets import ServerTarget
 from recovery.models import ServerState
 
@@ -93,13 +98,19 @@ class TmuxAdapter:
 
     def read_server(self, *, probe_processes: bool = True) -> ServerState:
         """The whole server in one round trip, plus per-pane process facts from /proc."""
-        try:
-            output = self.run_commands(READ_COMMANDS)
-        except TmuxCommandError as exc:
-            if str(exc) != "no current target":
-                raise
-            output = ""  # a live server with no sessions (exit-empty off)
-        rows, unreadable = parse_pane_records(output)
+        for attempt in range(3):
+            try:
+                output = self.run_commands(READ_COMMANDS)
+            except TmuxCommandError as exc:
+                if str(exc) != "no current target":
+                    raise
+                output = ""  # a live server with no sessions (exit-empty off)
+            try:
+                rows, unreadable = parse_pane_records(output)
+                break
+            except TornReadError:
+                if attempt == 2:
+                    raise
         state = build_server_state(
             self.target.socket_path, rows, probe_processes=probe_processes, read_at=time.time()
         )

@@ -72,6 +72,12 @@ READ_COMMANDS: list[list[str]] = [
 """One tmux invocation: every window, then every pane."""
 
 
+class TornReadError(ReadError):
+    """A pane of a window the window listing did not have. tmux runs one client's command
+    list back to back (450 reads while another client made and killed windows never saw
+    it), so this is a guard: should it happen, the read is simply made again."""
+
+
 @dataclass(frozen=True)
 class RawPane:
     fields: dict[str, str]
@@ -110,8 +116,10 @@ def parse_pane_records(output: str) -> tuple[list[RawPane], list[str]]:
             window = windows.get(parts[1]) if len(parts) > 1 else None
             if window is None and len(parts) > 1 and parts[1] in refused_windows:
                 continue  # its session is already left out
-            if len(parts) != len(PANE_ONLY_FIELDS) + 2 or parts[-1] != "" or window is None:
-                refuse(window["session_id"] if window is not None else None)
+            if window is None:  # a window made between the two listings: read again
+                raise TornReadError("a window appeared between the two listings")
+            if len(parts) != len(PANE_ONLY_FIELDS) + 2 or parts[-1] != "":
+                refuse(window["session_id"])
                 continue
             pane = dict(zip(PANE_ONLY_FIELDS, parts[1:-1], strict=True))
             rows.append(RawPane({**window, **pane}))
