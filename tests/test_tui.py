@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 
 from guardian.view import EngineService
@@ -285,3 +286,49 @@ def test_tmux_conf_binds_a_popup_and_a_snapshot_key(guardian) -> None:  # type: 
     assert out.count("bind-key") == 2
     explicit = guardian("-S", "/tmp/my sock", "tmux-conf").out
     assert '-S "/tmp/my sock"' in explicit  # double quotes: inside the line's single quotes
+
+
+def screen_rows(svg: str) -> list[str]:
+    """The text of a screenshot, row by row (Textual's SVG places each run of text)."""
+    import html
+    import re
+
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(r'<text[^>]* x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(re.sub("<[^>]+>", "", text))))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line.replace("\xa0", " "))
+    return lines
+
+
+async def test_the_footer_fits_80_columns_and_question_mark_lists_every_key() -> None:
+    """At 80x24 (a tmux popup) no key is cut ('q Qu'); `?` names every key, the checkpoint
+    picker's Tab included, and the restore dialog's."""
+    from tui.screens.help import HelpScreen
+
+    app = GuardianApp(FakeService(), clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(SessionTable).row_count == 6)
+        await until(pilot, lambda: "Quit" in screen_rows(app.export_screenshot())[-1])
+        footer = screen_rows(app.export_screenshot())[-1]
+        assert "q Quit" in footer and "? Help" in footer, footer
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = "\n".join(screen_rows(app.export_screenshot()))
+        assert "Tab" in text and "checkpoint picker" in text
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+    # every key of the app and of the restore dialog is on the help screen
+    from tui.screens.help import IN_RESTORE, KEYS
+    from tui.screens.restore import RestoreScreen
+
+    listed = " ".join(key for key, _ in (*KEYS, *IN_RESTORE)).split()
+    for screen in (GuardianApp, RestoreScreen):
+        for binding in screen.BINDINGS:
+            assert isinstance(binding, Binding)
+            shown = binding.key_display or binding.key.split(",")[0]
+            assert shown in listed or shown in ("escape",), shown

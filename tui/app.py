@@ -28,6 +28,7 @@ from guardian.view import (
 )
 from tui.actions import SessionActions
 from tui.formatting import plain
+from tui.screens.help import HelpScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
 from tui.widgets.recovery_log import RecoveryLog
@@ -48,10 +49,12 @@ class GuardianApp(SessionActions):
         Binding("S", "snapshot_all", "Snapshot all", id="snapshot-all", show=False),
         Binding("r", "restore", "Restore", id="restore"),
         Binding("R", "recover", "Recover", id="recover"),
-        Binding("f", "forget", "Forget", id="forget"),
+        Binding("f", "forget", "Forget", id="forget", show=False),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("/", "filter", "Filter", id="filter"),
         Binding("h", "toggle_history", "History: all/one", id="history-scope", show=False),
+        # (the footer holds what fits at 80 columns; `?` lists every key)
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -150,6 +153,10 @@ class GuardianApp(SessionActions):
         self.query_one(RecoveryLog).show(history)
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
         self.query_one("#history").border_title = plain(f"recovery history: {scope}")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_toggle_history(self) -> None:
         self.history_all = not self.history_all
