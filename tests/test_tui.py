@@ -332,3 +332,25 @@ async def test_the_footer_fits_80_columns_and_question_mark_lists_every_key() ->
             assert isinstance(binding, Binding)
             shown = binding.key_display or binding.key.split(",")[0]
             assert shown in listed or shown in ("escape",), shown
+
+
+def test_pause_resume_reset_and_forget_are_not_shown_as_recoveries(hermetic_env: Path) -> None:
+    """The sessions table's "last recovery" names the last repair or restore; a person's
+    pause, resume, reset or forget is journaled too, but recovers nothing."""
+    from config.settings import Settings
+    from guardian.operations.engine import Engine
+    from guardian.operations.sessions import journal_person
+    from guardian.tmux.targets import ServerTarget
+    from guardian.view.overview import last_recoveries
+    from recovery.journal import Journal
+
+    state = hermetic_env / "state"
+    engine = Engine(Settings(), state, (ServerTarget.at_path("/tmp/x"),))
+    Journal(state).record(
+        "/tmp/x", "work", "action", action="respawn pane %3", outcome="repaired: back"
+    )
+    for what in ("pause", "resume", "reset", "forget"):
+        journal_person(engine, "/tmp/x", "work", what, "ok")
+    assert last_recoveries(engine)[("/tmp/x", "work")].endswith(" repaired")
+    journal_person(engine, "/tmp/x", "work", "restore from X", "failed: no")
+    assert last_recoveries(engine)[("/tmp/x", "work")].endswith(" failed")

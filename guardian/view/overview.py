@@ -20,11 +20,18 @@ from recovery.shared import SharedStore, shared_key
 Recoveries = dict[tuple[str, str], str]
 
 
+# A person's bookkeeping is journaled as an action, but it recovers nothing.
+NOT_RECOVERIES = frozenset(
+    f"{what} (by a person)" for what in ("pause", "resume", "reset", "forget")
+)
+
+
 def last_recoveries(engine: Engine) -> Recoveries:
-    """The last action per session, from ONE read of the journal per poll."""
+    """The last recovery per session (a repair, a rebuild, a person's restore), from ONE
+    read of the journal per poll."""
     last: Recoveries = {}
     for entry in Journal(engine.state_dir).read(limit=1000):
-        if entry.kind == "action":
+        if entry.kind == "action" and entry.action not in NOT_RECOVERIES:
             outcome = (entry.outcome or "").split(":", 1)[0]
             last[(entry.server, entry.session)] = f"{entry.at.astimezone():%H:%M:%S} {outcome}"
     return last
