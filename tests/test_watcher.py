@@ -661,3 +661,29 @@ def test_a_builders_session_left_by_a_killed_watcher_is_never_judged(
     assert [e["outcome"] for e in about_builder] == [
         "rolled back a rebuild its builder did not finish"
     ]
+
+
+def test_a_watcher_refused_because_a_ui_guards_says_it_is_a_ui(
+    tmux_server: PrivateServer, hermetic_env: Path
+) -> None:
+    """A UI guarding in its window while no watcher ran: `watch` is told a UI holds the
+    server (not 'another watcher', naming the UI's pid as if it were one)."""
+    from guardian.view import EngineService
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "w")
+    service = EngineService(engine_for(t, hermetic_env / "state", FAST))
+    service.start()
+    try:
+        assert service.guarding
+        refused = subprocess.run(
+            [sys.executable, "-m", "guardian.cli", "-S", str(t.socket), "watch", "--once"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    finally:
+        service.stop()
+    assert refused.returncode == 1
+    assert f"a tmux-guardian UI (pid {os.getpid()}" in refused.stderr
+    assert "another watcher" not in refused.stderr

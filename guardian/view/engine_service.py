@@ -55,7 +55,7 @@ class EngineService:
 
     def start(self) -> None:
         """Guard in-process only when no watcher holds the lock (never both recovering)."""
-        locks = watch_locks(self.engine.state_dir, self.engine.servers)
+        locks = watch_locks(self.engine.state_dir, self.engine.servers, who="ui")
         try:
             locks.__enter__()
         except WatcherBusyError:

@@ -32,7 +32,7 @@ def watcher_pid(state_dir: Path, target: ServerTarget) -> int | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        text = os.pread(fd, 64, 0).decode(errors="replace").strip().split("\n")[0]
         return int(text) if text.isdigit() else -1
     finally:
         os.close(fd)
@@ -56,14 +56,19 @@ def server_lock_path(target: ServerTarget) -> Path:
 
 
 @contextlib.contextmanager
-def watch_locks(state_dir: Path, targets: tuple[ServerTarget, ...]) -> Iterator[None]:
+def watch_locks(
+    state_dir: Path, targets: tuple[ServerTarget, ...], who: str = "watcher"
+) -> Iterator[None]:
+    """`who`: `watcher`, or `ui` for a UI that guards while it is open (a person is told
+    which one holds a server)."""
     fds: list[int] = []
     try:
         for target in targets:
             path = lock_path(state_dir, target)
             ensure_private_dir(path.parent)
-            fds.append(_lock(path, str(os.getpid()), target))
-            fds.append(_lock(server_lock_path(target), f"{os.getpid()}\n{state_dir}", target))
+            pid = os.getpid()
+            fds.append(_lock(path, f"{pid}\n\n{who}", target))
+            fds.append(_lock(server_lock_path(target), f"{pid}\n{state_dir}\n{who}", target))
         yield
     finally:
         for fd in fds:
@@ -79,8 +84,13 @@ def _lock(path: Path, holder: str, target: ServerTarget) -> int:
     except BlockingIOError:
         text = os.pread(fd, 4096, 0).decode(errors="replace").strip()
         os.close(fd)
-        pid, _, where = text.partition("\n")
+        pid, where, who = [*text.split("\n"), "", ""][:3]
         also = f", state dir {visible(where)}" if where else ""
+        if who == "ui":
+            raise WatcherBusyError(
+                f"a tmux-guardian UI (pid {pid or '?'}{also}) guards {target.label} while it "
+                "is open: close it, then start the watcher"
+            ) from None
         raise WatcherBusyError(
             f"another watcher (pid {pid or '?'}{also}) already guards {target.label}: "
             "one watcher per tmux server"
