@@ -119,6 +119,16 @@ def transcript(home: Path, work: Path, session_id: str | None) -> Path:
     return home / ".claude" / "projects" / slug / f"{session_id}.jsonl"
 
 
+def claude_talking(t: PrivateServer, work: Path, home: Path, words: str) -> str | None:
+    """`claude` started in window a1 and past its first message: its conversation id."""
+    type_line(t, "=work:a1", "claude")
+    wait_until(lambda: claude_conversation(t, "a1", home))
+    type_line(t, "=work:a1", words)
+    conversation = claude_conversation(t, "a1", home)
+    wait_until(lambda: transcript(home, work, conversation).exists())
+    return conversation
+
+
 def build_agents(t: PrivateServer, work: Path, home: Path) -> dict[str, str | None]:
     """Two claude panes in one directory, an npm codex, a vim on its Session.vim; each
     agent has talked (so each has a conversation). Their ids, by window."""
@@ -237,11 +247,7 @@ def test_after_clear_the_conversation_is_a_guess_and_the_restore_says_so(
     tool): the newest transcript of the directory is resumed, and called a guess."""
     t, holder, work = agents_server
     home = hermetic_env / "home"
-    type_line(t, "=work:a1", "claude")
-    wait_until(lambda: claude_conversation(t, "a1", home))
-    type_line(t, "=work:a1", "first words")
-    first = claude_conversation(t, "a1", home)
-    wait_until(lambda: transcript(home, work, first).exists())
+    first = claude_talking(t, work, home, "first words")
     time.sleep(0.05)  # the new transcript is strictly newer
     type_line(t, "=work:a1", "/clear")
     type_line(t, "=work:a1", "after the clear")
@@ -362,11 +368,7 @@ def test_the_uis_detail_panel_says_how_each_pane_comes_back(
 
     t, _holder, work = agents_server
     home = hermetic_env / "home"
-    type_line(t, "=work:a1", "claude")
-    wait_until(lambda: claude_conversation(t, "a1", home))
-    type_line(t, "=work:a1", "hello")
-    conversation = claude_conversation(t, "a1", home)
-    wait_until(lambda: transcript(home, work, conversation).exists())
+    conversation = claude_talking(t, work, home, "hello")
     assert guardian("-S", str(t.socket), "snapshot").code == 0
     service = EngineService(engine_for(t, hermetic_env / "state", Settings()))
     try:
