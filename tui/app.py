@@ -97,10 +97,15 @@ class GuardianApp(SessionActions):
     async def monitor(self) -> None:
         while True:
             started = time.monotonic()
+            problem = plain("")
             try:
-                overview = await self.service.poll()
+                overview: Overview | None = await self.service.poll()
             except Exception as exc:  # keep the UI alive whatever the engine does
-                self.query_one("#guard-line", Static).update(plain(f"cannot read tmux: {exc}"))
+                overview, problem = None, plain(f"cannot read tmux: {exc}")
+            if not self.query("#guard-line"):
+                return  # the app is closing: its widgets are gone (a poll outlived them)
+            if overview is None:
+                self.query_one("#guard-line", Static).update(problem)
             else:
                 self.show_overview(overview)
             elapsed = time.monotonic() - started
