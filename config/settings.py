@@ -71,7 +71,18 @@ class Settings(_Strict):
         (), description="servers to guard: a socket name (like -L) or a path (like -S)"
     )
     ignore: tuple[str, ...] = Field((), description="fnmatch patterns of session names to skip")
-    interval: float = Field(1.0, ge=0.1, le=3600)
+    interval: float = Field(
+        5.0,
+        ge=0.1,
+        le=3600,
+        description="seconds between polls: the safety net for what sends no event (a "
+        "stopped server, XOFF); a server's or a pane process's end is heard at once",
+    )
+    events: bool = Field(
+        True,
+        description="hear a server's or a pane's end at once (a read-only control client, "
+        "which `tmux ls` shows as attached, and pidfds); false: polling alone",
+    )
     checkpoint_interval: float = Field(30.0, ge=0, le=86_400)
     retention: Retention = Retention()
     allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST

@@ -4,8 +4,8 @@
     .venv/bin/python scripts/bench_monitor.py [--sessions 50] [--panes 4] [--soak 60] [--crashes 5]
 
 1. one poll of SESSIONS x PANES (read + psutil + classify + checkpoint check), median;
-2. `tmux-guardian watch` at a 1 s interval for SOAK seconds: its CPU share and RSS, and
-   the tmux server's CPU share beside it;
+2. `tmux-guardian watch` (its defaults, or --interval) for SOAK seconds: its CPU share and
+   RSS, and the tmux server's CPU share beside it;
 3. kill -9 of the server -> every pane rebuilt by that watcher: median over CRASHES runs.
 """
 
@@ -49,6 +49,7 @@ def one_poll(server: BenchServer, state: Path, runs: int, *, capture: bool = Tru
 def _polls(guard_type: Any, engine: Any, options: Any, runs: int, label: str) -> None:
     target = engine.servers[0]
     guard = guard_type(engine, target, options(recover=True, prepare=False))
+    guard.listen(lambda _reason: None)  # as the watcher reads: through its control client
     guard.poll()  # the first poll writes the checkpoints
     reads, polls = [], []
     for _ in range(runs):
@@ -59,6 +60,8 @@ def _polls(guard_type: Any, engine: Any, options: Any, runs: int, label: str) ->
         verdicts = guard.poll()
         polls.append(time.perf_counter() - start)
     assert len(verdicts) == len(guard.last_probe.state.sessions)  # type: ignore[union-attr]
+    assert guard.adapter.control_client_pid is not None, "polls did not use the control client"
+    guard.release()
     print(f"read_server (1 list-panes + psutil):  {median_ms(reads)}")
     print(f"one full poll (read+classify+ckpt){label}: {median_ms(polls)}")
     resumes = [
@@ -80,7 +83,9 @@ def _polls(guard_type: Any, engine: Any, options: Any, runs: int, label: str) ->
             print(f"  the capture alone, {label}: {median_ms(alone)}")
 
 
-def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.Popen[bytes]:
+def start_watcher(
+    server: BenchServer, state: Path, config: Path, interval: float | None
+) -> subprocess.Popen[bytes]:
     argv = [
         str(VENV_BIN / "tmux-guardian"),
         "-S",
@@ -90,8 +95,7 @@ def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.
         "--config",
         str(config),
         "watch",
-        "--interval",
-        "1",
+        *(["--interval", f"{interval:g}"] if interval else []),
         "--quiet",
     ]
     return subprocess.Popen(
@@ -99,7 +103,7 @@ def start_watcher(server: BenchServer, state: Path, config: Path) -> subprocess.
     )
 
 
-def soak(server: BenchServer, watcher: psutil.Process, seconds: float) -> None:
+def soak(server: BenchServer, watcher: psutil.Process, seconds: float, label: str) -> None:
     tmux = psutil.Process(int(server.tmux("display-message", "-p", "#{pid}").strip()))
     time.sleep(3)  # past start-up and the first checkpoints
     w0, t0, wall0 = sum(watcher.cpu_times()[:2]), sum(tmux.cpu_times()[:2]), time.monotonic()
@@ -110,7 +114,7 @@ def soak(server: BenchServer, watcher: psutil.Process, seconds: float) -> None:
     wall = time.monotonic() - wall0
     w1, t1 = sum(watcher.cpu_times()[:2]), sum(tmux.cpu_times()[:2])
     print(
-        f"watcher over {wall:.0f}s at 1s interval: {100 * (w1 - w0) / wall:.2f}% of one core, "
+        f"watcher over {wall:.0f}s at {label}: {100 * (w1 - w0) / wall:.2f}% of one core, "
         f"max RSS {rss / 2**20:.1f} MB"
     )
     print(f"tmux server over the same time:        {100 * (t1 - t0) / wall:.2f}% of one core")
@@ -143,6 +147,9 @@ def main() -> int:
     parser.add_argument("--soak", type=float, default=60)
     parser.add_argument("--crashes", type=int, default=5)
     parser.add_argument(
+        "--interval", type=float, default=None, help="the watcher's interval (default: its own)"
+    )
+    parser.add_argument(
         "--agents", type=int, default=0, help="agents (stand-ins) running in that many panes"
     )
     args = parser.parse_args()
@@ -159,11 +166,12 @@ def main() -> int:
         # Crashing every few seconds IS a crash loop to the guardian (it backs off, then
         # gives up): each benchmark crash is measured as a fresh one instead.
         config.write_text("grace_period = 0\n[burst]\nmax = 1000\n")
-        watcher = start_watcher(server, state, config)
+        watcher = start_watcher(server, state, config, args.interval)
         try:
             process = psutil.Process(watcher.pid)
             if args.soak > 0:
-                soak(server, process, args.soak)
+                label = f"{args.interval:g}s interval" if args.interval else "default settings"
+                soak(server, process, args.soak, label)
             if args.crashes > 0:
                 crashes(server, args.crashes, total, state)
         finally:

@@ -18,15 +18,23 @@ from guardian.errors import (
     TmuxMissingError,
 )
 from guardian.own_environment import for_children
+from guardian.tmux.control import ControlClient, ControlClientError, Notice
+from guardian.tmux.control_policy import OWN_SESSION, control_session, split_own_session
 from guardian.tmux.names import command_list
 from guardian.tmux.reading import (
     READ_COMMANDS,
+    EarlyProbes,
+    PaneMemo,
     TornReadError,
     build_server_state,
     parse_pane_records,
+    probe_early,
 )
 from guardian.tmux.targets import ServerTarget
 from recovery.models import ServerState
+
+CONTROL_RETRY = 1.0
+"""After the control client ended or could not attach, how long polls read by hand."""
 
 
 class TmuxAdapter:
@@ -38,6 +46,11 @@ class TmuxAdapter:
         self.target = target
         self.timeout = timeout
         self.binary = binary or os.environ.get("TMUX_GUARDIAN_TMUX") or "tmux"
+        self._on_notice: Notice | None = None
+        self._control: ControlClient | None = None
+        self._control_retry_at = 0.0
+        self._panes: PaneMemo = {}
+        self._pane_pids: list[int] = []
 
     # -- running -------------------------------------------------------------------------
 
@@ -94,13 +107,74 @@ class TmuxAdapter:
     def available(binary: str = "tmux") -> bool:
         return shutil.which(binary) is not None
 
+    # -- the persistent client ------------------------------------------------------------
+
+    def keep_control_client(self, on_notice: Notice) -> None:
+        """Read through a persistent read-only control client from now on (a long-lived
+        guard: the watcher, the UI); `on_notice` hears tmux's notifications and its end."""
+        self._on_notice = on_notice
+
+    def _control_client(self) -> ControlClient | None:
+        if self._on_notice is None:
+            return None
+        if self._control is not None and self._control.alive:
+            return self._control
+        self.close_control_client()
+        now = time.monotonic()
+        if now < self._control_retry_at:
+            return None
+        self._control_retry_at = now + CONTROL_RETRY
+        try:
+            session = control_session(self)
+            if session is None:
+                return None
+            self._control = ControlClient.attach(
+                self.binary,
+                self.target.socket_path,
+                session,
+                for_children(),
+                self._on_notice,
+                self.timeout,
+            )
+        except TmuxError:
+            return None
+        return self._control
+
+    def close_control_client(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+
+    @property
+    def control_client_pid(self) -> int | None:
+        control = self._control
+        return control.process.pid if control is not None and control.alive else None
+
     # -- reading -------------------------------------------------------------------------
+
+    def _read_output(self, probe: bool) -> tuple[str, str | None, EarlyProbes]:
+        """tmux's answer to the read commands; the session our own control client is
+        attached to (it counts as attached: never as a person); the probes made while
+        tmux answered."""
+        control = self._control_client()
+        if control is not None:
+            try:
+                sentinel = control.send([*READ_COMMANDS, OWN_SESSION])
+                early = probe_early(self._pane_pids) if probe else {}
+                output = control.collect(sentinel, self.timeout)
+            except ControlClientError:
+                self.close_control_client()  # ended (a server's end, a detach): one by hand
+            else:
+                return (*split_own_session(output), early)
+        return self.run_commands(READ_COMMANDS), None, {}
 
     def read_server(self, *, probe_processes: bool = True) -> ServerState:
         """The whole server in one round trip, plus per-pane process facts from /proc."""
+        own: str | None = None
+        early: EarlyProbes = {}
         for attempt in range(3):
             try:
-                output = self.run_commands(READ_COMMANDS)
+                output, own, early = self._read_output(probe_processes)
             except TmuxCommandError as exc:
                 if str(exc) != "no current target":
                     raise
@@ -112,8 +186,17 @@ class TmuxAdapter:
                 if attempt == 2:
                     raise
         state = build_server_state(
-            self.target.socket_path, rows, probe_processes=probe_processes, read_at=time.time()
+            self.target.socket_path,
+            rows,
+            probe_processes=probe_processes,
+            read_at=time.time(),
+            own_session=own,
+            memo=self._panes if probe_processes else None,
+            early=early,
         )
+        self._pane_pids = [
+            int(r.fields["pane_pid"]) for r in rows if r.fields["pane_pid"].isdigit()
+        ]
         if unreadable:
             state = state.model_copy(update={"unreadable": tuple(unreadable)})
         return state

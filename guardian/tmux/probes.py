@@ -39,12 +39,21 @@ class PaneProcesses:
     job: tuple[ProgramState, ...] = ()
 
 
+_IDLE: dict[int, tuple[ProcStat, ProgramState, PaneProcesses]] = {}
+"""The last answer for each pane process that was an idle interactive shell."""
+
+
 def probe_pane(pane_pid: int) -> PaneProcesses:
-    """What runs in a pane. An idle interactive shell costs two /proc reads."""
+    """What runs in a pane. An idle interactive shell (most panes, most of the time)
+    costs one /proc read: the same process, in the same state, at its own prompt, gives
+    the same answer as at the last poll."""
     stat = read_stat(pane_pid)
     process = program_state(pane_pid, stat) if stat is not None else None
     if process is None or stat is None:
         return PaneProcesses(None, True, None, False)
+    idle = _IDLE.get(pane_pid)
+    if idle is not None and idle[0] == stat and idle[1] is process:
+        return idle[2]
     group = stat.tpgid if stat.tpgid > 0 else None
     interactive = is_interactive_shell(process.argv)
     stages = _foreground(pane_pid, stat, process, group, interactive)
@@ -59,7 +68,7 @@ def probe_pane(pane_pid: int) -> PaneProcesses:
         None,
     )
     wrapped = len(programs) > 1 or any(p.env or p.nohup for p in programs)
-    return PaneProcesses(
+    facts = PaneProcesses(
         process=process,
         is_shell=interactive,
         program=programs[0] if programs else None,
@@ -69,6 +78,13 @@ def probe_pane(pane_pid: int) -> PaneProcesses:
         written=bytes_written(writer.program.pid) if writer is not None else None,
         job=tuple(programs) if wrapped else (),
     )
+    if interactive and group in (None, pane_pid):  # at its prompt: nothing else to see
+        if len(_IDLE) > 8192:  # panes come and go
+            _IDLE.clear()
+        _IDLE[pane_pid] = (stat, process, facts)
+    else:
+        _IDLE.pop(pane_pid, None)
+    return facts
 
 
 def _writing(stage: Stage) -> bool:

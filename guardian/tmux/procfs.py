@@ -102,6 +102,21 @@ def executable_of(pid: int) -> str | None:
     return exe.removesuffix(" (deleted)")  # upgraded since it started: the same path
 
 
+def foreground_cwd(pane_pid: int, group: int | None) -> str:
+    """The directory a pane is in, as tmux's `pane_current_path` finds it: its foreground
+    process group's leader's, else its own process's (the tty's session leader)."""
+    if group is None:
+        stat = read_stat(pane_pid)
+        group = stat.tpgid if stat is not None and stat.tpgid > 0 else None
+    for pid in (group, pane_pid):
+        if pid:
+            try:
+                return os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+    return ""
+
+
 _KNOWN: dict[tuple[int, int, bytes], tuple[float, ProgramState]] = {}
 KNOWN_FOR = 10.0
 """A process's argv and executable are read again after this long (or at once when its

@@ -3,10 +3,13 @@ their text becomes the state models (DESIGN.md, "The live model")."""
 
 from __future__ import annotations
 
+import operator
+import os
 from dataclasses import dataclass
 
 from guardian.errors import ReadError
-from guardian.tmux.probes import probe_pane
+from guardian.tmux.probes import PaneProcesses, probe_pane
+from guardian.tmux.procfs import foreground_cwd
 from recovery.models import PaneState, ServerInfo, ServerState, SessionState, WindowState
 
 FIELD_SEP = "\x1f"
@@ -51,11 +54,13 @@ PANE_ONLY_FIELDS: tuple[str, ...] = (
     "cursor_y",
     "pane_pid",
     "pane_title",
-    "pane_current_path",
-    "pane_current_command",
     "pane_start_command",
 )
+# Not asked of tmux: `pane_current_path` and `pane_current_command` make it read /proc for
+# every pane (two thirds of its work for a poll of 200 panes); the probe that follows
+# reads the same facts once, from the same foreground process group.
 PANE_FIELDS: tuple[str, ...] = WINDOW_FIELDS + PANE_ONLY_FIELDS[1:]
+_pane_fields = operator.itemgetter(*PANE_ONLY_FIELDS)
 """Every field of a pane record once parsed (its window's fields included)."""
 
 
@@ -76,6 +81,12 @@ class TornReadError(ReadError):
     """A pane of a window the window listing did not have. tmux runs one client's command
     list back to back (450 reads while another client made and killed windows never saw
     it), so this is a guard: should it happen, the read is simply made again."""
+
+
+PaneMemo = dict[str, tuple[object, PaneState]]
+"""Pane id -> (every fact a pane model is made of, that model)."""
+EarlyProbes = dict[int, tuple[PaneProcesses, str]]
+"""Pane process id -> (its probe, its directory)."""
 
 
 @dataclass(frozen=True)
@@ -138,18 +149,34 @@ def _int(value: str, default: int | None = None) -> int | None:
 
 
 def build_server_state(
-    socket_path: str, rows: list[RawPane], *, probe_processes: bool, read_at: float
+    socket_path: str,
+    rows: list[RawPane],
+    *,
+    probe_processes: bool,
+    read_at: float,
+    own_session: str | None = None,
+    memo: PaneMemo | None = None,
+    early: EarlyProbes | None = None,
 ) -> ServerState:
-    """Group pane rows into sessions and windows (tmux lists them in order)."""
+    """Group pane rows into sessions and windows (tmux lists them in order). Our own
+    control client, attached to `own_session`, is not counted among its clients. With a
+    `memo`, a pane whose every fact is as at the last read is that same model again;
+    `early` holds the probes made while tmux was answering."""
     panes: dict[tuple[str, str], list[PaneState]] = {}
     firsts: dict[tuple[str, str], dict[str, str]] = {}
     server = ServerInfo(socket_path=socket_path)
+    if rows:
+        f = rows[0].fields
+        server = ServerInfo(socket_path=socket_path, pid=_int(f["pid"]), version=f["version"])
+    seen: PaneMemo = {}
     for row in rows:
         f = row.fields
-        server = ServerInfo(socket_path=socket_path, pid=_int(f["pid"]), version=f["version"])
         key = (f["session_id"], f["window_id"])
         firsts.setdefault(key, f)
-        panes.setdefault(key, []).append(_pane(f, probe_processes))
+        panes.setdefault(key, []).append(_pane(f, probe_processes, memo, seen, early or {}))
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
     windows: dict[str, list[WindowState]] = {}
     sessions: dict[str, dict[str, str]] = {}
     for key, f in firsts.items():
@@ -160,7 +187,7 @@ def build_server_state(
             session_id=session_id,
             name=f["session_name"],
             created=_int(f["session_created"], 0) or 0,
-            attached=_int(f["session_attached"], 0) or 0,
+            attached=max(0, (_int(f["session_attached"], 0) or 0) - (session_id == own_session)),
             windows=tuple(windows[session_id]),
         )
         for session_id, f in sessions.items()
@@ -183,14 +210,47 @@ def _window(f: dict[str, str], panes: tuple[PaneState, ...]) -> WindowState:
     )
 
 
-def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
+def probe_early(pids: list[int]) -> EarlyProbes:
+    """The probes of panes known from the last read, made while tmux answers this one
+    (tmux works on one core, this on the other): a pane a probe saw alive that tmux now
+    calls dead is simply dead."""
+    found: EarlyProbes = {}
+    for pid in pids:
+        facts = probe_pane(pid)
+        found[pid] = (facts, foreground_cwd(pid, facts.foreground_group))
+    return found
+
+
+def _pane(
+    f: dict[str, str],
+    probe_processes: bool,
+    memo: PaneMemo | None,
+    seen: PaneMemo,
+    early: EarlyProbes,
+) -> PaneState:
     dead = f["pane_dead"] == "1"
     pid = _int(f["pane_pid"])
-    facts = probe_pane(pid) if probe_processes and pid and not dead else None
+    facts: PaneProcesses | None = None
+    cwd = ""
+    if pid and not dead:
+        if probe_processes and pid in early:
+            facts, cwd = early[pid]
+        else:
+            facts = probe_pane(pid) if probe_processes else None
+            cwd = foreground_cwd(pid, facts.foreground_group if facts else None)
+    facts_key = (_pane_fields(f), facts, cwd)
+    known = memo.get(f["pane_id"]) if memo is not None else None
+    pane = known[1] if known is not None and known[0] == facts_key else _new_pane(f, facts, cwd)
+    seen[f["pane_id"]] = (facts_key, pane)
+    return pane
+
+
+def _new_pane(f: dict[str, str], facts: PaneProcesses | None, cwd: str) -> PaneState:
+    dead = f["pane_dead"] == "1"
     return PaneState(
         index=_int(f["pane_index"], 0) or 0,
         pane_id=f["pane_id"],
-        cwd=f["pane_current_path"],
+        cwd=cwd,
         title=f["pane_title"],
         active=f["pane_active"] == "1",
         width=_int(f["pane_width"], 0) or 0,
@@ -208,10 +268,17 @@ def _pane(f: dict[str, str], probe_processes: bool) -> PaneState:
         foreground_group=facts.foreground_group if facts else None,
         written_bytes=facts.written if facts else None,
         start_command=f["pane_start_command"],
-        current_command=f["pane_current_command"],
+        current_command=_command_name(facts),
         process=facts.process if facts else None,
         is_shell=facts.is_shell if facts else not f["pane_start_command"],
         program=facts.program if facts else None,
         stopped=facts.stopped if facts else False,
         job=facts.job if facts else (),
     )
+
+
+def _command_name(facts: PaneProcesses | None) -> str:
+    """What tmux calls `pane_current_command`: the foreground program's name."""
+    program = (facts.program or facts.process) if facts else None
+    name = os.path.basename(program.argv[0]) if program and program.argv else ""
+    return name[1:] if name.startswith("-") else name  # a login shell's `-bash`

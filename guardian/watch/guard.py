@@ -23,6 +23,7 @@ from guardian.tmux.servers import boot_id
 from guardian.tmux.targets import ServerTarget
 from guardian.watch.acting import PollFacts, RecoveryActions
 from guardian.watch.checkpointing import SessionCheckpointer
+from guardian.watch.hearing import Hearing
 from guardian.watch.incidents import IncidentBook
 from guardian.watch.live_state import SessionView, session_views
 from guardian.watch.preparing import ServerPreparer
@@ -96,6 +97,11 @@ class ServerGuard:
         self.views: list[SessionView] = []
         self.last_probe: ServerProbe | None = None
         self.program_probes = ProbeCache()
+        self.hearing: Hearing | None = None
+
+    def listen(self, nudge: Callable[[str], None]) -> None:
+        """Hear ends as they happen (guardian/watch/hearing.py)."""
+        self.hearing = Hearing(self.adapter, self.target.label, nudge)
 
     @property
     def breakers(self) -> dict[str, BreakerState]:
@@ -125,6 +131,8 @@ class ServerGuard:
             facts = PollFacts(verdicts, probe.state, shared.shared, now, self.starting, changed)
             self.actions.act_on(facts)
         self.views = session_views(verdicts, probe.state, shared.shared, self.breakers)
+        if self.hearing is not None:
+            self.hearing.after_poll(probe)
         log.debug(
             "%s: poll %d: %s",
             self.target.label,
@@ -236,8 +244,10 @@ class ServerGuard:
         tell_attached_clients(self.adapter, self.engine.settings, text)
 
     def release(self) -> None:
-        """Put the person's options back (the watcher is stopping)."""
+        """Put the person's options back (the watcher is stopping); end our own client."""
         self.preparer.release()
+        if self.hearing is not None:
+            self.hearing.close()
 
     def live_state(self, watcher_pid: int, interval: float) -> dict[str, Any]:
         probe = self.last_probe

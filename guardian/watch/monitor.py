@@ -1,6 +1,8 @@
 """The monitor: each interval, every guarded server's guard polls in its own worker thread
 (a frozen server never blocks the others beyond the tmux timeout), then the live-state
-files are written for `status`, the TUI and scripts."""
+files are written for `status`, the TUI and scripts. An end heard as it happens (a
+server's, a pane process's) prompts a poll at once and a few more just after: tmux records
+an exit a moment after the kernel reports it."""
 
 from __future__ import annotations
 
@@ -20,6 +22,13 @@ from recovery.files import atomic_write, ensure_private_dir
 from recovery.health import Verdict
 
 log = logging.getLogger("tmux_guardian")
+
+SETTLE = 0.03
+"""After a nudge, before the poll: the other ends of the same event (every pane of a
+closed session, the server's socket) arrive together."""
+FOLLOW_UPS = (0.3, 1.0)
+"""Polls this long after a nudge: tmux records an exit when it reaps the process, a
+moment after the kernel said it ended (and Debian's tmux needs asking, FIELD_NOTES)."""
 
 
 class Monitor:
@@ -43,6 +52,19 @@ class Monitor:
         ]
         self.write_live_state = write_live_state
         self.polls = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+        self.nudges = 0
+
+    def nudge(self, reason: str) -> None:
+        """Poll now (from any thread): something may have ended."""
+        loop, woken = self._loop, self._woken
+        if loop is None or woken is None:
+            return
+        log.debug("prompted to look: %s", reason)
+        self.nudges += 1
+        with contextlib.suppress(RuntimeError):  # the loop is closing: no more polls anyway
+            loop.call_soon_threadsafe(woken.set)
 
     async def poll_once(self) -> list[Verdict]:
         results = await asyncio.gather(*(asyncio.to_thread(guard.poll) for guard in self.guards))
@@ -63,6 +85,11 @@ class Monitor:
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> None:
         loop = asyncio.get_running_loop()
+        self._loop, self._woken = loop, asyncio.Event()
+        if self.engine.settings.events and not once:
+            for guard in self.guards:
+                guard.listen(self.nudge)
+        follow_ups: list[float] = []
         while not stop.is_set():
             started = loop.time()
             try:
@@ -75,9 +102,26 @@ class Monitor:
                 log.error("poll failed (guarding goes on): %s: %s", type(exc).__name__, exc)
             if once:
                 return
-            delay = max(0.0, self.interval - (loop.time() - started))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+            follow_ups = [t for t in follow_ups if t > loop.time()]
+            due = min([started + self.interval, *follow_ups])
+            if await self._wait(stop, max(0.0, due - loop.time())):
+                now = loop.time()
+                follow_ups = [now + later for later in FOLLOW_UPS]
+                await asyncio.sleep(SETTLE)
+
+    async def _wait(self, stop: asyncio.Event, delay: float) -> bool:
+        """Sleep until `delay` passed, `stop` or a nudge; True for a nudge."""
+        woken = self._woken
+        assert woken is not None
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        nudged = woken.is_set() and not stop.is_set()
+        woken.clear()
+        return nudged
 
     def release(self) -> None:
         for guard in self.guards:
