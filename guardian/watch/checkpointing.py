@@ -35,6 +35,8 @@ class SessionCheckpointer:
         # restore, may quarantine one since: looked at again after a failure, or a minute)
         self.spared: dict[str, float] = {}
         self.structures: dict[str, tuple[int, str]] = {}
+        self.written = 0
+        """Checkpoints written since the watcher started (metrics)."""
 
     def checkpoint_changed(self, state: ServerState, verdicts: list[Verdict], now: float) -> None:
         """Only healthy sessions whose structure changed, at most once per interval each."""
@@ -46,6 +48,7 @@ class SessionCheckpointer:
         except Exception as exc:  # a full disk must not stop the guarding
             log.error("%s: checkpoint failed: %s", self.target.label, exc)
             return
+        self.written += sum(item.status == "saved" for item in report.sessions)
         for item in report.sessions:
             if item.status in ("saved", "unchanged"):
                 session = state.session(item.session)
