@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from guardian.operations.engine import Engine
 from guardian.operations.snapshot import save_state
 from guardian.tmux.targets import ServerTarget
+from guardian.watch.disk_guard import DiskGuard
 from recovery.health import Health, Verdict
 from recovery.may_run import Trust
 from recovery.models import ServerState, SessionState
@@ -35,6 +36,7 @@ class SessionCheckpointer:
         # restore, may quarantine one since: looked at again after a failure, or a minute)
         self.spared: dict[str, float] = {}
         self.structures: dict[str, tuple[int, str]] = {}
+        self.disk = DiskGuard(engine, target)
         self.written = 0
         """Checkpoints written since the watcher started (metrics)."""
 
@@ -43,8 +45,9 @@ class SessionCheckpointer:
         due = self._due(state, verdicts, now)
         if not due:
             return
+        engine = self.disk.engine_for_writing()  # low on space: thinner, no contents
         try:
-            report = save_state(self.engine, state, self.target, due, reason="watch", spare=True)
+            report = save_state(engine, state, self.target, due, reason="watch", spare=True)
         except Exception as exc:  # a full disk must not stop the guarding
             log.error("%s: checkpoint failed: %s", self.target.label, exc)
             return
