@@ -4,6 +4,7 @@ desktop notification over a real session bus, rate limits, bounded commands, con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -348,3 +349,45 @@ async def poll_until_healthy(
         if time.monotonic() > deadline:
             raise AssertionError(f"not healthy: {verdicts}")
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.tmux
+async def test_a_crash_loop_sends_gave_up_once_and_metrics_show_it(
+    tmux_server: PrivateServer, state_dir: Path, tmp_path: Path
+) -> None:
+    """The breaker's give-up (3 recoveries in its window) reaches the alert command once,
+    sticky polls after it send nothing more, and the textfile counts the session given up."""
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "flaky", "-x", "80", "-y", "24")
+    t.cmd("split-window", "-t", "flaky", "tail -f /dev/null")
+    out, metrics = tmp_path / "alerts.jsonl", tmp_path / "tg.prom"
+    settings = FAST.model_copy(
+        update={"metrics_file": metrics, "alerts": Alerts(command=recorder(out), per_minute=100)}
+    )
+    monitor = Monitor(Engine(settings, state_dir, (ServerTarget.at_path(str(t.socket)),)))
+    crash_pane = t.lines("#{pane_id}")[1]
+    try:
+        await poll_until_healthy(monitor)
+        deadline = time.monotonic() + 20
+        while not any(e["event"] == "gave_up" for e in events_in(out)):
+            for line in t.lines("#{pane_id} #{pane_dead} #{pane_pid}"):
+                pane, dead, pid = line.split()
+                if pane == crash_pane and dead == "0":
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGSEGV)
+            await monitor.poll_once()
+            monitor.outputs.alerts.flush(5)
+            assert time.monotonic() < deadline, events_in(out)
+            await asyncio.sleep(0.1)
+        for _ in range(3):
+            await monitor.poll_once()  # given up is sticky: nothing more to tell
+        assert monitor.outputs.alerts.flush(10)
+    finally:
+        monitor.release()
+    got = events_in(out)
+    gave_up = [e for e in got if e["event"] == "gave_up"]
+    assert len(gave_up) == 1 and got[-1] == gave_up[0]
+    assert gave_up[0]["outcome"] == "given up after 3 recoveries in 60 s"
+    assert gave_up[0]["health"] == "corrupted" and gave_up[0]["session"] == "flaky"
+    assert [e["event"] for e in got].count("recovered") == 3
+    assert f'tmux_guardian_sessions_given_up{{server="{t.socket}"}} 1.0' in metrics.read_text()
