@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -391,3 +393,14 @@ async def test_a_crash_loop_sends_gave_up_once_and_metrics_show_it(
     assert gave_up[0]["health"] == "corrupted" and gave_up[0]["session"] == "flaky"
     assert [e["event"] for e in got].count("recovered") == 3
     assert f'tmux_guardian_sessions_given_up{{server="{t.socket}"}} 1.0' in metrics.read_text()
+
+
+def test_the_readmes_config_examples_load() -> None:
+    """A key placed after `[alerts]` belongs to that table: the examples must load as shown."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, flags=re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        settings_from_mapping(tomllib.loads(block), source="README.md")
+    alerts = settings_from_mapping(tomllib.loads(blocks[0]), source="README.md")
+    assert alerts.metrics_file is not None and alerts.alerts.command
