@@ -217,3 +217,21 @@ def test_dashboard_queries_are_promql_over_the_watchers_metrics(tmp_path: Path) 
     path.write_text(json.dumps(rules))  # JSON is YAML
     checked = subprocess.run([promtool(), "check", "rules", str(path)], capture_output=True)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.tmux
+def test_watch_once_from_the_config_file_writes_the_textfile(
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The person's config.toml reaches the watcher: `watch --once` polls, writes the
+    textfile, and leaves `up 0` as it stops."""
+    tmux_server.cmd("new-session", "-d", "-s", "solo")
+    textfile = hermetic_env / "tg.prom"
+    (hermetic_env / "config.toml").write_text(f'metrics_file = "{textfile}"\n')
+    result = guardian("-S", str(tmux_server.socket), "watch", "--once", "--quiet")
+    assert result.code == 0, result
+    found = samples(textfile)
+    server = (("server", str(tmux_server.socket)),)
+    assert found[("tmux_guardian_sessions", (("health", "healthy"), *server))] == 1
+    assert found[("tmux_guardian_up", ())] == 0
+    assert ("tmux_guardian_last_poll_timestamp_seconds", server) in found
