@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.outputs import Alerts, check_listen, check_metrics_file
 from config.programs import ProgramEntry
 from config.rules import ArgumentRule
 
@@ -119,6 +122,19 @@ class Settings(_Strict):
     backoff: Backoff = Backoff()
     burst: Burst = Burst()
     notifications: bool = True
+    alerts: Alerts = Alerts()
+    metrics_file: Path | None = Field(
+        None, description="a node_exporter textfile (`.prom`), written atomically each poll"
+    )
+    metrics_listen: str | None = Field(
+        None, description="HOST:PORT of an HTTP metrics endpoint (loopback unless named)"
+    )
+    min_free_mb: float = Field(
+        50.0, ge=0, le=1_000_000, description="below this much free space the state dir thins"
+    )
+    min_free_fraction: float = Field(
+        0.0, ge=0, lt=1, description="... or below this fraction of its file system"
+    )
     tmux_timeout: float = Field(2.0, ge=0.1, le=60)
 
     @field_validator("programs")
@@ -129,6 +145,21 @@ class Settings(_Strict):
         if twice:
             raise ValueError(f"two entries named {twice[0]!r}")
         return value
+
+    @property
+    def tmux_messages(self) -> bool:
+        """`[alerts] tmux` if set, else the older `notifications` key."""
+        return self.notifications if self.alerts.tmux is None else self.alerts.tmux
+
+    @field_validator("metrics_file")
+    @classmethod
+    def _metrics_file(cls, value: Path | None) -> Path | None:
+        return check_metrics_file(value)
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen(cls, value: str | None) -> str | None:
+        return check_listen(value)
 
     @field_validator("servers", "ignore", "allowlist", "environment")
     @classmethod

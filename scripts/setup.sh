@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Set up a checkout: system packages if missing (tmux, python3-venv, and any named as
 # arguments: COMMAND or COMMAND:PACKAGE), then .venv with tmux-guardian installed. `--dev`
-# adds the test tools.
+# adds the test tools; `--promtool` puts Prometheus's promtool into .venv/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
 need=()
+promtool=""
 for arg in "$@"; do
   if [ "$arg" = --dev ]; then
     extras="[dev]"
+  elif [ "$arg" = --promtool ]; then
+    promtool=yes
   else
     command -v "${arg%%:*}" >/dev/null || need+=("${arg#*:}")
   fi
@@ -25,6 +28,22 @@ if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# promtool checks contrib/prometheus and the watcher's metrics file. It is taken out of
+# Debian's `prometheus` package into .venv/bin rather than installed: installing the
+# package would also install (and, with systemd, start) a Prometheus server.
+if [ -n "$promtool" ] && ! command -v promtool >/dev/null && [ ! -x .venv/bin/promtool ]; then
+  command -v apt-get >/dev/null || { echo "setup: please install promtool (Prometheus)" >&2; exit 1; }
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: fetching promtool (Debian package prometheus)" >&2
+  debs=$(mktemp -d)
+  (cd "$debs" && apt-get download -qq prometheus 2>/dev/null) ||
+    { $sudo apt-get update -qq && (cd "$debs" && apt-get download -qq prometheus); }
+  dpkg-deb -x "$debs"/prometheus_*.deb "$debs/root"
+  mkdir -p .venv/bin
+  install -m 0755 "$debs/root/usr/bin/promtool" .venv/bin/promtool
+  rm -rf "$debs"
 fi
 # A launch after the first costs no pip call: a stamp of what the install came from.
 # (A .venv set up with the test tools also serves a launch without them.)

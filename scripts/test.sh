@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The programs the tests restore (and attack through) are real ones.
-bash scripts/setup.sh --dev less vim man:man-db ssh:openssh-client watch:procps bash zsh fish
+bash scripts/setup.sh --dev --promtool less vim man:man-db ssh:openssh-client watch:procps bash zsh fish
 .venv/bin/ruff check .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/python scripts/check_sizes.py

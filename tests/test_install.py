@@ -107,12 +107,13 @@ class RecordingAdapter:
     crashes the server, and control clients never show messages, so a real attached
     client that sees `display-message` cannot be produced in tests."""
 
-    def __init__(self, clients: str) -> None:
+    def __init__(self, clients: str, control_client_pid: int | None = None) -> None:
         self.clients = clients
+        self.control_client_pid = control_client_pid
         self.sent: list[list[list[str]]] = []
 
     def run(self, args: list[str], **_: object) -> str:
-        assert args[0] == "list-clients"
+        assert args[:3] == ["list-clients", "-F", "#{client_pid} #{client_name}"]
         return self.clients
 
     def run_commands(self, commands: list[list[str]], **_: object) -> str:
@@ -130,7 +131,8 @@ def test_recoveries_are_told_to_attached_clients(tmp_path: Path, enabled: bool) 
     target = ServerTarget.at_path(str(tmp_path / "s"))
     engine = Engine(Settings(notifications=enabled), tmp_path / "state", (target,))
     guard = ServerGuard(engine, target)
-    fake = RecordingAdapter("/dev/pts/3\n/dev/pts/7\n")
+    # the watcher's own control client (pid 555) reads nothing: never told
+    fake = RecordingAdapter("101 /dev/pts/3\n555 client-555\n102 /dev/pts/7\n", 555)
     guard.adapter = fake  # type: ignore[assignment]
     guard._notify("recovered 'w#1' (crashed)")
     if not enabled:

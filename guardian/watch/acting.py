@@ -148,19 +148,14 @@ class RecoveryActions:
         if breaker.given_up and key not in shared.given_up:
             shared.given_up[key] = GivenUp(reason=breaker.given_up, at=now)
             shared.changed = True
-            self._announce_given_up(verdict, breaker.given_up)
+            self._announce_given_up(verdict, breaker)
         self.breakers[key] = breaker
         return False
 
-    def _announce_given_up(self, verdict: Verdict, reason: str) -> None:
-        self.reporter.record(
-            verdict.session,
-            "action",
-            action="give up",
-            health=verdict.health.value,
-            outcome=reason,
-        )
-        log.error("%s: %s: given up: %s", self.target.label, verdict.session, reason)
+    def _announce_given_up(self, verdict: Verdict, breaker: BreakerState) -> None:
+        reason = breaker.given_up or "given up"
+        window = self.engine.settings.burst.window
+        self.reporter.record_given_up(verdict, reason, len(breaker.attempts), window)
         self.tell(f"gave up on '{verdict.session}': {reason}")
 
     def _rebuild(self, plans: list[RecoveryPlan]) -> None:

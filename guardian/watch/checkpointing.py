@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from guardian.operations.engine import Engine
 from guardian.operations.snapshot import save_state
 from guardian.tmux.targets import ServerTarget
+from guardian.watch.disk_guard import DiskGuard
 from recovery.health import Health, Verdict
 from recovery.may_run import Trust
 from recovery.models import ServerState, SessionState
@@ -35,17 +36,22 @@ class SessionCheckpointer:
         # restore, may quarantine one since: looked at again after a failure, or a minute)
         self.spared: dict[str, float] = {}
         self.structures: dict[str, tuple[int, str]] = {}
+        self.disk = DiskGuard(engine, target)
+        self.written = 0
+        """Checkpoints written since the watcher started (metrics)."""
 
     def checkpoint_changed(self, state: ServerState, verdicts: list[Verdict], now: float) -> None:
         """Only healthy sessions whose structure changed, at most once per interval each."""
         due = self._due(state, verdicts, now)
         if not due:
             return
+        engine = self.disk.engine_for_writing()  # low on space: thinner, no contents
         try:
-            report = save_state(self.engine, state, self.target, due, reason="watch", spare=True)
+            report = save_state(engine, state, self.target, due, reason="watch", spare=True)
         except Exception as exc:  # a full disk must not stop the guarding
             log.error("%s: checkpoint failed: %s", self.target.label, exc)
             return
+        self.written += sum(item.status == "saved" for item in report.sessions)
         for item in report.sessions:
             if item.status in ("saved", "unchanged"):
                 session = state.session(item.session)

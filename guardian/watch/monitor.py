@@ -18,6 +18,7 @@ from guardian.errors import TmuxError, TmuxMissingError
 from guardian.operations.engine import Engine
 from guardian.watch.guard import GuardOptions, ServerGuard
 from guardian.watch.live_state import live_state_path
+from guardian.watch.outputs import WatchOutputs
 from recovery.files import atomic_write, ensure_private_dir
 from recovery.health import Verdict
 
@@ -52,6 +53,7 @@ class Monitor:
         ]
         self.write_live_state = write_live_state
         self.polls = 0
+        self.outputs = WatchOutputs(engine, self.guards)  # alerts and metrics
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
         self.nudges = 0
@@ -70,6 +72,7 @@ class Monitor:
         results = await asyncio.gather(*(asyncio.to_thread(guard.poll) for guard in self.guards))
         if self.write_live_state:
             await asyncio.to_thread(self._write_live_states)
+        await self.outputs.after_poll(self.guards, time.time())
         self.polls += 1
         return [verdict for verdicts in results for verdict in verdicts]
 
@@ -126,3 +129,4 @@ class Monitor:
     def release(self) -> None:
         for guard in self.guards:
             guard.release()
+        self.outputs.close()
