@@ -89,13 +89,16 @@ def main() -> int:
         state = Path(tempfile.mkdtemp(dir=server.dir))
         config = server.dir / "config.toml"
         # Crashing every few seconds IS a crash loop to the guardian: measured as fresh ones.
-        config.write_text("grace_period = 0\n[burst]\nmax = 10000\n")
+        config.write_text("grace_period = 0\n[burst]\nmax = 1000\n")
         argv = [str(VENV_BIN / "tmux-guardian"), "-S", str(server.socket), "--state-dir"]
         argv += [str(state), "--config", str(config), "watch", "--interval", str(args.interval)]
         watcher = subprocess.Popen(
-            [*argv, "--quiet"], env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*argv, "--quiet"], env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         try:
+            time.sleep(1)
+            if watcher.poll() is not None:
+                raise SystemExit(f"the watcher did not start: {watcher.stderr.read().decode()}")  # type: ignore[union-attr]
             wait_for(lambda: len(list((state / "checkpoints").rglob("*.json"))) >= args.sessions)
             time.sleep(1)
             pane_times = []

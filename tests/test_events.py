@@ -18,6 +18,7 @@ from conftest import PrivateServer, needs_tmux, wait_until
 
 from guardian.errors import ServerNotAnsweringError
 from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.closed_trace import ClosedLog
 from guardian.tmux.control import control_line
 from guardian.tmux.exits import ExitWatch
 from guardian.tmux.targets import ServerTarget
@@ -258,4 +259,47 @@ def test_a_watcher_polling_every_30s_repairs_a_crash_and_a_killed_pane_at_once(
         _, err = watcher.communicate(timeout=15)
     assert pane_repair < 3.0, pane_repair
     assert crash_repair < 5.0, crash_repair
+    assert "Traceback" not in err, err
+
+
+def test_a_crash_is_not_kept_waiting_for_a_hook_line_no_one_writes(tmp_path: Path) -> None:
+    """After a server's end the trace is waited for only while a hook writer still runs:
+    a writer's late line is read; with no writer (a crash) there is no wait at all."""
+    log = tmp_path / "closed-s-0123456789.log"
+    trace = ClosedLog(log)
+    writer = subprocess.Popen(
+        ["sh", "-c", f"sleep 0.3; printf '1\\t$1\\tw\\n' >> {log}; : {log.name}"]
+    )
+    try:
+        assert [e.name for e in trace.wait_for_late_lines(2.0)] == ["w"]
+    finally:
+        writer.wait()
+    started = time.monotonic()
+    assert trace.wait_for_late_lines(2.0) == []
+    assert time.monotonic() - started < 0.5  # no writer: no two-second wait
+
+
+def test_a_deliberate_kill_server_heard_at_once_is_still_no_crash(
+    tmux_server: PrivateServer, tmp_path: Path
+) -> None:
+    """The watcher hears the server end at once, but its hook's lines come a moment
+    later: it waits for them while their writers run, and rebuilds nothing."""
+    t = tmux_server
+    config = tmp_path / "events.toml"
+    config.write_text("grace_period = 0\n")
+    for name in ("a", "b", "c"):
+        t.cmd("new-session", "-d", "-s", name)
+    state = tmp_path / "state"
+    watcher = _watch(t, state, config)
+    try:
+        wait_until(lambda: t.cmd("show-options", "-gwv", "remain-on-exit").strip() == "failed")
+        wait_until(lambda: len(list((state / "checkpoints").rglob("*.json"))) >= 3, timeout=10)
+        t.cmd("kill-server")
+        time.sleep(3)
+        assert t.cmd("list-sessions", check=False) == ""  # left stopped, as the person wished
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=15)
+    log = (state / "watch.log").read_text()
+    assert "crashed" not in log and "rebuild" not in log, log
     assert "Traceback" not in err, err

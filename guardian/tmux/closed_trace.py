@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import time
 from pathlib import Path
 
 from recovery.observations import ClosedEvent
@@ -32,8 +33,62 @@ def hook_command(log_path: Path) -> str:
     return f'run-shell "{escaped}"'
 
 
+class ServerCommandLine:
+    """A server's command line, kept while it runs: the hook shells it forked just before
+    it ended still carry it until their exec."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.line: bytes | None = None
+
+    def note(self, pid: int | None) -> None:
+        if pid is None or pid == self.pid:
+            return
+        self.pid, self.line = pid, None
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
+            self.line = f.read(65536) or None
+
+
+def hook_writers(log_path: Path, server_cmdline: bytes | None = None) -> list[int]:
+    """Processes still about to append to the trace: the hook's shells name its path. A
+    server forks them before it exits (run-shell starts its shell at once), so once the
+    server is gone, no writer left means no line is coming. A shell not yet started
+    (forked, not yet exec'd) still has its server's command line."""
+    needle = log_path.name.encode()  # (the path itself may be quoted in pieces)
+    found = []
+    with contextlib.suppress(OSError), os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    line = f.read(65536)
+                if needle in line or (server_cmdline is not None and line == server_cmdline):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 class ClosedLog:
     """Reads the lines the hook appended since the last read."""
+
+    def wait_for_late_lines(
+        self, wait: float, server_cmdline: bytes | None = None
+    ) -> list[ClosedEvent]:
+        """After a server's end: the lines its hook is still writing, waiting at most `wait`
+        and only while one of its writers still runs (a crash leaves none: no wait)."""
+        deadline = time.monotonic() + wait
+        unseen = 0
+        while True:
+            late = self.read_new()
+            if late or time.monotonic() >= deadline:
+                return late
+            # (twice: a process caught in the middle of its exec shows no command line)
+            unseen = 0 if hook_writers(self.path, server_cmdline) else unseen + 1
+            if unseen == 2:
+                return self.read_new()  # the last writer may have just finished
+            time.sleep(0.01)
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -17,7 +17,7 @@ from typing import Any
 from guardian.operations.engine import Engine
 from guardian.programs.capture import ProbeCache, capture_resumes
 from guardian.tmux.building import is_building, roll_back_abandoned
-from guardian.tmux.closed_trace import ClosedLog, closed_log_path
+from guardian.tmux.closed_trace import ClosedLog, ServerCommandLine, closed_log_path
 from guardian.tmux.observe import Observer
 from guardian.tmux.servers import boot_id
 from guardian.tmux.targets import ServerTarget
@@ -98,6 +98,7 @@ class ServerGuard:
         self.last_probe: ServerProbe | None = None
         self.program_probes = ProbeCache()
         self.hearing: Hearing | None = None
+        self.server_line = ServerCommandLine()
 
     def listen(self, nudge: Callable[[str], None]) -> None:
         """Hear ends as they happen (guardian/watch/hearing.py)."""
@@ -170,10 +171,10 @@ class ServerGuard:
         if self._vanished(probe):
             # The hook runs in the background: give its line a moment before calling the
             # server's end a crash (a deliberate `kill-server` writes one).
-            time.sleep(HOOK_WAIT)
-            late = self.closed_log.read_new()
+            late = self.closed_log.wait_for_late_lines(HOOK_WAIT, self.server_line.line)
             if late:
                 probe = probe.model_copy(update={"closed": (*probe.closed, *late)})
+        self.server_line.note(probe.state.server.pid if probe.state is not None else None)
         if probe.state is not None:  # agents' conversations, vim sessions: a change is saved
             state = capture_resumes(probe.state, self.program_probes)
             probe = probe.model_copy(update={"state": state})
