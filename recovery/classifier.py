@@ -24,6 +24,12 @@ DAMAGE_SIGNALS = frozenset(
     {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
 )
 TIMEOUTS_BEFORE_FROZEN = 3
+STUCK_CPU = 0.02
+"""CPU seconds a silent server may use over its silence and still count as stuck."""
+SPIN_SHARE = 0.5
+"""A silent server using this share of a CPU is in a busy loop, not waiting for one."""
+SPIN_UNDER_PRESSURE = 60.0
+"""Under CPU pressure a spinning, silent server is frozen only after this many seconds."""
 REAP_POLLS = 3
 """Polls a lost exit status is a reaping state (tmux asked to reap it) before it is damage."""
 HOOK_SLACK = 2.0
@@ -45,6 +51,8 @@ class ClassifyInput:
     A session missing from that very server was closed (a crash takes all or nothing)."""
     freeze_grace: float = 2.0
     rebooted: bool = False
+    under_pressure: bool = False
+    """The machine is short of CPU: slowness is expected, never a verdict by itself."""
 
 
 @dataclass
@@ -434,22 +442,19 @@ def _session_verdict(
 
 
 def _classify_silent(given: ClassifyInput) -> ClassifyResult:
+    """A server that does not answer. A timeout alone is never a verdict: it is frozen
+    when stopped (state T), or when its silence lasted TIMEOUTS_BEFORE_FROZEN polls AND
+    its CPU time confirms it: no progress at all (stuck), or spinning while the machine
+    has CPU to spare (a busy loop). Under CPU pressure a spinning server is only slow,
+    until SPIN_UNDER_PRESSURE seconds have passed."""
     probe, memory = given.probe, given.memory
     pid = memory.pid if memory.pid is not None else (probe.listeners or (None,))[0]
     timeouts = memory.timeouts + 1
     process = probe.process_state.get(pid) if pid is not None else None
+    cpu = probe.process_cpu.get(pid) if pid is not None else None
+    since = memory.silent_since or (given.now, cpu if cpu is not None else -1.0)
     names = _known_sessions(given)
-    if process == "T":
-        health, kind = Health.FROZEN, FrozenKind.SERVER_STOPPED
-        evidence = (f"server pid {pid} does not answer and is stopped (state T)",)
-    elif timeouts >= TIMEOUTS_BEFORE_FROZEN:
-        health, kind = Health.FROZEN, FrozenKind.SERVER_UNRESPONSIVE
-        evidence = (
-            f"server pid {pid} did not answer {timeouts} polls in a row (state {process or '?'})",
-        )
-    else:
-        health, kind = Health.HEALTHY, None
-        evidence = (f"server slow to answer ({timeouts} of {TIMEOUTS_BEFORE_FROZEN})",)
+    health, kind, evidence = _silence(given, pid, process, timeouts, since, cpu)
     verdicts = [
         # a session still missing from a replaced server is not made healthy by slowness
         _not_back(probe, name, memory.missing[name], pid)
@@ -464,7 +469,34 @@ def _classify_silent(given: ClassifyInput) -> ClassifyResult:
         )
         for name in names
     ]
-    return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": timeouts, "pid": pid}))
+    update = {"timeouts": timeouts, "pid": pid, "silent_since": since}
+    return ClassifyResult(verdicts, memory.model_copy(update=update))
+
+
+def _silence(
+    given: ClassifyInput,
+    pid: int | None,
+    process: str | None,
+    timeouts: int,
+    since: tuple[float, float],
+    cpu: float | None,
+) -> tuple[Health, FrozenKind | None, tuple[str, ...]]:
+    if process == "T":
+        why = f"server pid {pid} does not answer and is stopped (state T)"
+        return Health.FROZEN, FrozenKind.SERVER_STOPPED, (why,)
+    silent_for = given.now - since[0]
+    used = cpu - since[1] if cpu is not None and since[1] >= 0 else None
+    said = f"server pid {pid} did not answer {timeouts} polls in a row (state {process or '?'}"
+    if timeouts >= TIMEOUTS_BEFORE_FROZEN and used is not None and silent_for > 0:
+        if used < STUCK_CPU:
+            why = f"{said}, no CPU used in {silent_for:.0f} s: stuck)"
+            return Health.FROZEN, FrozenKind.SERVER_UNRESPONSIVE, (why,)
+        share = used / silent_for
+        if share >= SPIN_SHARE and (not given.under_pressure or silent_for >= SPIN_UNDER_PRESSURE):
+            why = f"{said}, busy at {share:.0%} of a CPU for {silent_for:.0f} s)"
+            return Health.FROZEN, FrozenKind.SERVER_UNRESPONSIVE, (why,)
+    slow = "server slow to answer" + (" under CPU pressure" if given.under_pressure else "")
+    return Health.HEALTHY, None, (f"{slow} ({timeouts} polls; state {process or '?'})",)
 
 
 def _classify_gone(given: ClassifyInput) -> ClassifyResult:
@@ -492,7 +524,8 @@ def _classify_gone(given: ClassifyInput) -> ClassifyResult:
             )
             for name in names
         ]
-        return ClassifyResult(verdicts, memory.model_copy(update={"pid": pid, "timeouts": 0}))
+        reset = {"pid": pid, "timeouts": 0, "silent_since": None}
+        return ClassifyResult(verdicts, memory.model_copy(update=reset))
     if memory.last_ok_at is None:
         evidence = _start_evidence(given, "not running")
         health = Health.CRASHED
@@ -524,7 +557,7 @@ def _classify_gone(given: ClassifyInput) -> ClassifyResult:
         )
         for name in names
     ]
-    return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": 0}))
+    return ClassifyResult(verdicts, memory.model_copy(update={"timeouts": 0, "silent_since": None}))
 
 
 def _absent(

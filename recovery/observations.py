@@ -34,6 +34,8 @@ class ServerProbe(BaseModel):
     which keeps showing the path after the file was deleted)."""
     process_state: dict[int, str] = Field(default_factory=dict)
     """Kernel state letter (R, S, T, Z...) of the server pids above and the remembered one."""
+    process_cpu: dict[int, float] = Field(default_factory=dict)
+    """CPU seconds used so far by those pids (read when the server does not answer)."""
     foreign_binary: str | None = None
     """The server runs a binary other than the installed tmux (upgraded since it started)."""
     closed: tuple[ClosedEvent, ...] = ()
@@ -64,6 +66,8 @@ class ServerMemory(BaseModel):
     """Sessions that vanished with a server since replaced and are not back yet -> the pid
     of the server they vanished with. They stay crashed, and are retried, until back."""
     timeouts: int = 0
+    silent_since: tuple[float, float] | None = None
+    """When the server first did not answer, and its CPU seconds then (its progress)."""
     stopped_on_purpose: str | None = None
     """Evidence of a deliberate shutdown, kept until the server answers again."""
     panes: dict[str, PaneMemory] = Field(default_factory=dict)

@@ -162,18 +162,53 @@ def test_stopped_server_is_frozen_at_once() -> None:
     ]
 
 
-def test_a_timeout_alone_is_not_a_freeze() -> None:
-    probe = ServerProbe(
-        socket_path=SOCK, error="not_answering", listeners=(100,), process_state={100: "R"}
-    )
-    memory = SEEN
-    healths = []
-    for _ in range(3):
-        result = run(probe, memory)
+def _silent_polls(cpu_per_poll: float, polls: int, **kw):  # type: ignore[no-untyped-def]
+    """A server that does not answer `polls` polls in a row, 5 s apart, using
+    `cpu_per_poll` CPU seconds between two of them."""
+    memory, result, healths = SEEN, None, []
+    for n in range(polls):
+        probe = ServerProbe(
+            socket_path=SOCK,
+            error="not_answering",
+            listeners=(100,),
+            process_state={100: "R"},
+            process_cpu={100: 10.0 + n * cpu_per_poll},
+        )
+        result = run(probe, memory, now=1000.0 + 5 * n, **kw)
         memory = result.memory
         healths.append(only(result).health)
-    assert healths == [Health.HEALTHY, Health.HEALTHY, Health.FROZEN]
+    return healths, result
+
+
+@pytest.mark.parametrize(
+    ("cpu_per_poll", "pressure", "polls", "frozen_at"),
+    [
+        (0.0, False, 3, 2),  # stuck: no progress at all
+        (0.0, True, 3, 2),  # stuck is stuck, however busy the machine
+        (4.5, False, 3, 2),  # a busy loop on a machine with CPU to spare
+        (4.5, True, 12, None),  # spinning while the machine is short of CPU: only slow...
+        (4.5, True, 14, 12),  # ...until a minute of it
+        (1.0, False, 6, None),  # working at 20 % of a CPU: slow, never frozen by time alone
+    ],
+)
+def test_a_timeout_alone_is_not_a_freeze(
+    cpu_per_poll: float, pressure: bool, polls: int, frozen_at: int | None
+) -> None:
+    healths, result = _silent_polls(cpu_per_poll, polls, under_pressure=pressure)
+    expected = [
+        Health.FROZEN if frozen_at is not None and n >= frozen_at else Health.HEALTHY
+        for n in range(polls)
+    ]
+    assert healths == expected
+    if frozen_at is None:
+        assert "slow to answer" in only(result).evidence[0]
+        assert ("under CPU pressure" in only(result).evidence[0]) is pressure
+
+
+def test_a_silent_server_confirmed_frozen_is_told_or_killed_as_configured() -> None:
+    _healths, result = _silent_polls(0.0, 3)
     assert only(result).frozen is FrozenKind.SERVER_UNRESPONSIVE
+    assert "stuck" in only(result).evidence[0]
     notify = plan_recovery(only(result), Settings())
     assert [s.kind for s in notify.steps] == [StepKind.NOTIFY] and not notify.counts  # type: ignore[union-attr]
     kill = plan_recovery(only(result), Settings(kill_frozen_server=True))

@@ -132,8 +132,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class _Said(logging.Handler):
+    """What the watcher's own logger said (it does not propagate once a watcher in this
+    process has set up its log: caplog on the root would hear nothing)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 async def test_endpoint_on_loopback_and_a_busy_port_is_one_clear_error(
-    state_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    state_dir: Path, tmp_path: Path
 ) -> None:
     target = ServerTarget.at_path(str(tmp_path / "no-server"))
     busy = socket.socket()
@@ -141,12 +153,16 @@ async def test_endpoint_on_loopback_and_a_busy_port_is_one_clear_error(
     busy.listen()
     port = busy.getsockname()[1]
     settings = FAST.model_copy(update={"metrics_listen": f"127.0.0.1:{port}"})
-    with caplog.at_level(logging.ERROR, logger="tmux_guardian"):
+    heard = _Said()
+    logging.getLogger("tmux_guardian").addHandler(heard)
+    try:
         refused = Monitor(Engine(settings, state_dir, (target,)), GuardOptions(recover=False))
         await refused.poll_once()  # the watcher goes on guarding
         refused.release()
+    finally:
+        logging.getLogger("tmux_guardian").removeHandler(heard)
     busy.close()
-    said = [r.getMessage() for r in caplog.records if "metrics_listen" in r.getMessage()]
+    said = [m for m in heard.messages if "metrics_listen" in m]
     assert said == [
         f"metrics_listen 127.0.0.1:{port}: cannot listen (Address already in use); "
         "no metrics over HTTP, guarding goes on"
@@ -169,18 +185,22 @@ async def test_endpoint_on_loopback_and_a_busy_port_is_one_clear_error(
 
 
 async def test_an_unwritable_textfile_is_said_once_and_guarding_goes_on(
-    state_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    state_dir: Path, tmp_path: Path
 ) -> None:
     target = ServerTarget.at_path(str(tmp_path / "no-server"))
     missing = tmp_path / "no such dir" / "tg.prom"
     settings = FAST.model_copy(update={"metrics_file": missing})
     monitor = Monitor(Engine(settings, state_dir, (target,)), GuardOptions(recover=False))
-    with caplog.at_level(logging.ERROR, logger="tmux_guardian"):
+    heard = _Said()
+    logging.getLogger("tmux_guardian").addHandler(heard)
+    try:
         for _ in range(3):
             await monitor.poll_once()
-    monitor.release()
+        monitor.release()
+    finally:
+        logging.getLogger("tmux_guardian").removeHandler(heard)
     assert monitor.polls == 3
-    said = [r.getMessage() for r in caplog.records if "metrics_file" in r.getMessage()]
+    said = [m for m in heard.messages if "metrics_file" in m]
     assert len(said) == 1 and str(missing) in said[0]
 
 

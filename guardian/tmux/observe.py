@@ -14,6 +14,7 @@ from guardian.errors import (
     TmuxMissingError,
 )
 from guardian.tmux.adapter import TmuxAdapter
+from guardian.tmux.procfs import cpu_seconds
 from guardian.tmux.servers import foreign_binary, process_state, server_listeners
 from recovery.models import ServerState
 from recovery.observations import ClosedEvent, ServerProbe
@@ -79,6 +80,7 @@ class Observer:
                     state, error, message = through[0], None, ""
                     pid = state.server.pid
         candidates = {*listeners, *([remembered_pid] if remembered_pid is not None else [])}
+        silent = error == "not_answering"  # then its CPU time tells stuck from slow
         return ServerProbe(
             socket_path=path,
             state=state,
@@ -87,6 +89,7 @@ class Observer:
             socket_exists=os.path.exists(path),
             listeners=listeners,
             process_state=_process_states(candidates),
+            process_cpu=_cpu_times(candidates) if silent else {},
             foreign_binary=self._foreign_binary(pid),
             closed=tuple(closed),
             at=time.time(),
@@ -114,6 +117,11 @@ class Observer:
         if pid not in self._binary_checked:
             self._binary_checked[pid] = foreign_binary(pid, self.installed)
         return self._binary_checked[pid]
+
+
+def _cpu_times(pids: set[int]) -> dict[int, float]:
+    found = {pid: cpu_seconds(pid) for pid in pids}
+    return {pid: seconds for pid, seconds in found.items() if seconds is not None}
 
 
 def _process_states(pids: set[int]) -> dict[int, str]:

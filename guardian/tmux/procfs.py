@@ -81,6 +81,18 @@ def read_stat(pid: int) -> ProcStat | None:
         return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used (fields 14 and 15 of its stat)."""
+    raw = read_proc(f"/proc/{pid}/stat")
+    if not raw:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    try:
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (IndexError, ValueError):
+        return None
+
+
 def start_time(stat: ProcStat) -> float:
     """Seconds since the epoch, computed as psutil computes `create_time()`."""
     return boot_time() + stat.start_ticks / _CLOCK_TICKS

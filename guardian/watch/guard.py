@@ -35,6 +35,7 @@ from recovery.health import Verdict
 from recovery.journal import Journal
 from recovery.observations import ClosedEvent, ServerMemory, ServerProbe
 from recovery.shared import SharedState, SharedStore
+from recovery.store import CheckpointStore
 
 log = logging.getLogger("tmux_guardian")
 
@@ -69,6 +70,7 @@ class ServerGuard:
     options: GuardOptions = field(default_factory=GuardOptions)
     clock: Callable[[], float] = time.time
     rng: Callable[[], float] = random.random
+    under_pressure: bool = False  # the machine is short of CPU (set by the monitor)
 
     def __post_init__(self) -> None:
         state_dir = self.engine.state_dir
@@ -199,6 +201,7 @@ class ServerGuard:
                 starting=self.starting,
                 freeze_grace=self.engine.settings.freeze_grace,
                 rebooted=self._rebooted(),
+                under_pressure=self.under_pressure,
                 saved_by_server=self._saved_by_server(probe, shared),
             )
         )
@@ -228,16 +231,7 @@ class ServerGuard:
         )
 
     def _rebooted(self) -> bool:
-        if not self.starting:
-            return False
-        entries = self.store.entries(self.target.socket_path)
-        if not entries:
-            return False
-        try:
-            recorded = self.store.load(entries[0]).boot_id
-        except Exception:
-            return False
-        return bool(recorded) and recorded != boot_id()
+        return self.starting and rebooted_since_checkpoint(self.store, self.target.socket_path)
 
     # -- telling and showing -------------------------------------------------------------
 
@@ -262,3 +256,15 @@ class ServerGuard:
             "server_error": probe.message if probe and probe.error else None,
             "sessions": [view.as_dict() for view in self.views],
         }
+
+
+def rebooted_since_checkpoint(store: CheckpointStore, socket_path: str) -> bool:
+    """The newest checkpoint of this server was taken before the machine's last boot."""
+    entries = store.entries(socket_path)
+    if not entries:
+        return False
+    try:
+        recorded = store.load(entries[0]).boot_id
+    except Exception:
+        return False
+    return bool(recorded) and recorded != boot_id()

@@ -19,6 +19,7 @@ from guardian.operations.engine import Engine
 from guardian.watch.guard import GuardOptions, ServerGuard
 from guardian.watch.live_state import live_state_path
 from guardian.watch.outputs import WatchOutputs
+from guardian.watch.pressure import WIDEN, CpuPressure, read_pressure
 from recovery.files import atomic_write, ensure_private_dir
 from recovery.health import Verdict
 
@@ -57,6 +58,7 @@ class Monitor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
         self.nudges = 0
+        self.pressure = CpuPressure(False, "")
 
     def nudge(self, reason: str) -> None:
         """Poll now (from any thread): something may have ended."""
@@ -68,7 +70,25 @@ class Monitor:
         with contextlib.suppress(RuntimeError):  # the loop is closing: no more polls anyway
             loop.call_soon_threadsafe(woken.set)
 
+    def _sense_pressure(self) -> None:
+        """Short of CPU: poll less often (said once, and in the live state)."""
+        pressure = read_pressure()
+        if pressure.high != self.pressure.high:
+            if pressure.high:
+                log.warning("%s: polling every %g s instead of %g s", pressure.why,
+                            self.interval * WIDEN, self.interval)  # fmt: skip
+            else:
+                log.info("%s: polling every %g s again", pressure.why, self.interval)
+        self.pressure = pressure
+        for guard in self.guards:
+            guard.under_pressure = pressure.high
+
+    @property
+    def current_interval(self) -> float:
+        return self.interval * (WIDEN if self.pressure.high else 1.0)
+
     async def poll_once(self) -> list[Verdict]:
+        self._sense_pressure()
         results = await asyncio.gather(*(asyncio.to_thread(guard.poll) for guard in self.guards))
         if self.write_live_state:
             await asyncio.to_thread(self._write_live_states)
@@ -81,7 +101,9 @@ class Monitor:
             path = live_state_path(self.engine.state_dir, guard.target.socket_path)
             try:
                 ensure_private_dir(path.parent)
-                data = json.dumps(guard.live_state(os.getpid(), self.interval)).encode()
+                live = guard.live_state(os.getpid(), self.current_interval)
+                live["pressure"] = self.pressure.why if self.pressure.high else None
+                data = json.dumps(live).encode()
                 atomic_write(path, data, durable=False)
             except Exception as exc:
                 log.error("cannot write live state: %s", exc)
@@ -106,7 +128,7 @@ class Monitor:
             if once:
                 return
             follow_ups = [t for t in follow_ups if t > loop.time()]
-            due = min([started + self.interval, *follow_ups])
+            due = min([started + self.current_interval, *follow_ups])
             if await self._wait(stop, max(0.0, due - loop.time())):
                 now = loop.time()
                 follow_ups = [now + later for later in FOLLOW_UPS]
