@@ -78,13 +78,31 @@ def rows() -> list[SessionRow]:
     ]
 
 
+def many(count: int) -> list[SessionRow]:
+    """`count` sessions: the six above, then healthy ones with fixed names and ages."""
+    extra = [
+        SessionRow(
+            "default",
+            SOCK,
+            f"project-{n:02d}",
+            "healthy",
+            attached=n % 3 == 0,
+            windows=1 + n % 4,
+            panes=2 + n % 5,
+            last_checkpoint_at=NOW - 60 * n,
+        )
+        for n in range(7, count + 1)
+    ]
+    return (rows() + extra)[:count]
+
+
 class FakeService:
     interval = 3600.0
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: int = 6) -> None:
         self.calls: list[tuple[str, str | None]] = []
         self.choices: list[dict[str, Mode]] = []
-        self.sessions = rows()
+        self.sessions = many(sessions)
 
     def start(self) -> None:
         self.calls.append(("start", None))

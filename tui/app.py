@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from guardian.view import (
@@ -69,9 +70,9 @@ class GuardianApp(SessionActions):
     # -- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="◆")
+        yield Static(_title("starting…"), id="guard-line")
+        yield Static(id="problems")
         yield Input(placeholder="filter sessions (Enter keeps, Esc clears)", id="filter")
-        yield Static("starting…", id="guard-line")
         yield SessionTable(self.clock, id="sessions")
         with Horizontal(id="middle"):
             yield DetailPanel(id="detail")
@@ -105,7 +106,7 @@ class GuardianApp(SessionActions):
             if not self.query("#guard-line"):
                 return  # the app is closing: its widgets are gone (a poll outlived them)
             if overview is None:
-                self.query_one("#guard-line", Static).update(problem)
+                self.show_problems([problem.plain])
             else:
                 self.show_overview(overview)
             elapsed = time.monotonic() - started
@@ -113,10 +114,8 @@ class GuardianApp(SessionActions):
 
     def show_overview(self, overview: Overview) -> None:
         self.overview = overview
-        line = overview.guard + (
-            "  |  " + "; ".join(overview.problems) if overview.problems else ""
-        )
-        self.query_one("#guard-line", Static).update(plain(line))
+        self.query_one("#guard-line", Static).update(_title(overview.guard))
+        self.show_problems(list(overview.problems))
         rows = [r for r in overview.sessions if self.filter_text.lower() in r.name.lower()]
         table = self.query_one(SessionTable)
         table.show(rows)
@@ -150,14 +149,18 @@ class GuardianApp(SessionActions):
         if not self.is_running or self.screen is not self.screen_stack[0]:
             return  # closing, or a dialog is open: the next selection shows it
         self.query_one(DetailPanel).show(detail)
-        listing = self.query_one(CheckpointList)
-        keep = listing.cursor_row
-        listing.show(checkpoints)
-        if 0 < keep < len(checkpoints):
-            listing.move_cursor(row=keep, animate=False)
+        self.query_one(CheckpointList).show(checkpoints)
         self.query_one(RecoveryLog).show(history)
+        self.query_one(RecoveryLog).set_class(not history, "empty")
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
         self.query_one("#history").border_title = plain(f"recovery history: {scope}")
+
+    def show_problems(self, problems: list[str]) -> None:
+        """What is wrong beyond a session's health (a server that does not answer); the
+        line takes no room when nothing is."""
+        line = self.query_one("#problems", Static)
+        line.update(plain("; ".join(problems), style="bold yellow"))
+        line.set_class(bool(problems), "visible")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -189,6 +192,14 @@ class GuardianApp(SessionActions):
             field.value = ""
             field.remove_class("visible")
             self.query_one(SessionTable).focus()
+
+
+def _title(guard: str) -> Text:
+    """The top line: the app's name and who guards (wraps at words, never cut)."""
+    text = Text("◆ tmux-guardian", style="bold")
+    text.append("  ")
+    text.append(plain(guard, style="dim"))
+    return text
 
 
 def run_app(engine: Engine) -> int:

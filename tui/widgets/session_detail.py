@@ -1,39 +1,61 @@
-"""SessionDetail: the selected session's panes, and how it differs from its checkpoint."""
+"""SessionDetail: the selected session's panes, and how it differs from its checkpoint.
+
+Drawn for the width it has: programs cut at a word, directories shortened from the middle
+(their tail tells panes apart), notes wrapped at words."""
 
 from __future__ import annotations
 
-from rich.console import Group
+import os
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from guardian.view import SessionDetail as Detail
-from tui.formatting import plain
+from tui.formatting import fit, plain, shorten_path
 
 
-class SessionDetail(Static):
+class SessionDetail(Widget):
+    DEFAULT_CSS = """
+    SessionDetail { height: auto; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.detail: Detail | None = None
+
     def show(self, detail: Detail | None) -> None:
+        self.detail = detail
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        detail = self.detail
         if detail is None:
-            self.update(Text("no session selected", style="dim"))
-            return
-        table = Table.grid(padding=(0, 1), expand=True)
+            return Text("no session selected", style="dim")
+        width = max(self.content_size.width, 20)
+        home = os.environ.get("HOME")
+        names = [f"{p.window}.{p.pane}" + ("*" if p.active else "") for p in detail.panes]
+        first = max((len(n) for n in names), default=4)
+        room = max(width - first - 2, 10)
+        table = Table.grid(padding=(0, 1, 0, 0))
         table.add_column("pane", no_wrap=True, style="bold")
-        table.add_column("program", ratio=1, no_wrap=True, overflow="ellipsis")
-        table.add_column("cwd", ratio=2, no_wrap=True, overflow="ellipsis")
+        table.add_column("program", no_wrap=True)
+        table.add_column("cwd", no_wrap=True)
+        programs = [fit(p.program, room * 2 // 5) for p in detail.panes]
+        room -= max((len(p) for p in programs), default=0) + 1
         comebacks: list[Text] = []
-        for pane in detail.panes:
-            program = plain(pane.program, style="bold red" if pane.dead else "")
-            where = plain(f"{pane.window}.{pane.pane}" + ("*" if pane.active else ""))
-            table.add_row(where, program, plain(pane.cwd))
+        for name, program, pane in zip(names, programs, detail.panes, strict=True):
+            cwd = shorten_path(pane.cwd, room, home)
+            table.add_row(
+                plain(name), plain(program, style="bold red" if pane.dead else ""), plain(cwd)
+            )
             if pane.comeback and not pane.comeback.startswith("shell"):
                 # what its strategy makes of it (`claude: resumes ... (exact)`), one line
                 how = pane.comeback.split("; ", 1)[0]
-                said = plain(f"{pane.window.split(':')[0]}.{pane.pane} ↳ {how}", style="dim")
-                said.no_wrap, said.overflow = True, "ellipsis"
-                comebacks.append(said)
-        parts: list[object] = []
-        for line in detail.row.evidence:
-            parts.append(plain(line, style="yellow"))
+                said = f"{pane.window.split(':')[0]}.{pane.pane} ↳ {how}"
+                comebacks.append(plain(fit(said, width), style="dim"))
+        parts: list[RenderableType] = [plain(line, style="yellow") for line in detail.row.evidence]
         if detail.row.given_up:
             parts.append(plain(f"given up: {detail.row.given_up}", style="bold red"))
         parts.append(table)
@@ -43,4 +65,4 @@ class SessionDetail(Static):
             parts.append(plain(label + "; ".join(detail.differences), style="italic"))
         else:
             parts.append(Text("same as its newest checkpoint", style="dim"))
-        self.update(Group(*parts))  # type: ignore[arg-type]
+        return Group(*parts)
