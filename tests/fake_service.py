@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from guardian.view import (
     CheckpointRow,
     HistoryRow,
@@ -103,6 +105,9 @@ class FakeService:
         self.calls: list[tuple[str, str | None]] = []
         self.choices: list[dict[str, Mode]] = []
         self.sessions = many(sessions)
+        self.frozen = False
+        """Its server does not answer: rows as of NOW - 75 s, and why."""
+        self.polls = 0
 
     def start(self) -> None:
         self.calls.append(("start", None))
@@ -111,7 +116,13 @@ class FakeService:
         self.calls.append(("stop", None))
 
     async def poll(self) -> Overview:
-        return Overview(tuple(self.sessions), "watcher pid 1234 guards, last poll 0.4s ago", at=NOW)
+        self.polls += 1
+        guard = "watcher pid 1234 guards, last poll 0.4s ago"
+        if not self.frozen:
+            return Overview(tuple(self.sessions), guard, at=NOW)
+        why = "its server does not answer: timed out after 2.0 s"
+        rows = tuple(replace(r, as_of=NOW - 75, stale=why) for r in self.sessions)
+        return Overview(rows, guard, ("default: timed out after 2.0 s",), at=NOW)
 
     def detail(self, row: SessionRow) -> SessionDetail:
         panes = (
@@ -187,7 +198,7 @@ class FakeService:
 
     def recover(self, row: SessionRow) -> str:
         self.calls.append(("recover", row.name))
-        return "reset"
+        return f"recovering '{row.name}' now in this window"
 
     def forget(self, row: SessionRow) -> str:
         self.calls.append(("forget", row.name))

@@ -179,6 +179,11 @@ async def test_ui_stays_responsive_while_the_server_is_stopped(
             await pilot.press("slash", "w", "o")
             await until(pilot, lambda: app.query_one("#filter", Input).value == "wo", timeout=1.0)
             assert time.monotonic() - started < 1.0
+            # never stale as live: the sessions and panes it shows are as of the last answer
+            await until(pilot, lambda: "as of" in str(app.query_one(SessionTable).border_title))
+            await pilot.press("enter", "R")
+            # R says why it will not happen: this watcher runs with --no-recover
+            await until(pilot, lambda: any("--no-recover" in n.message for n in app._notifications))
     finally:
         os.kill(pid, signal.SIGCONT)
         watcher.terminate()

@@ -3,6 +3,8 @@ with 1, 4 and 30 sessions. Fake service, fixed data, fixed clock: snapshots are 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.fake_service import NOW, FakeService
@@ -114,3 +116,55 @@ async def test_hostile_session_names_are_shown_as_written() -> None:
         assert "q'\"`" in shown
         assert "esc^[[31mred" in shown and "\x1b" not in shown
         assert "ünï 𝔘 日本" in shown
+
+
+async def test_a_server_that_does_not_answer_is_shown_as_of_when_it_last_did() -> None:
+    """Issue 13: while a server was frozen the panes panel kept showing the old panes as
+    "same as its newest checkpoint": stale data shown as live. Every panel showing the
+    server's state now says "as of HH:MM:SS" and why."""
+    service = FakeService(4)
+    service.frozen = True
+    app = GuardianApp(service, clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app, 4)
+        shown = screen_text(app)
+        then = time.strftime("%H:%M:%S", time.localtime(NOW - 75))
+        assert f"sessions · default as of {then}" in shown
+        assert f"panes · as of {then}" in shown
+        assert f"live as of {then}" in shown  # the checkpoint picker compares with that
+        assert "does not answer" in shown
+        assert "same as its newest checkpoint" not in shown
+        assert "vs checkpoint" not in shown
+
+
+async def test_R_does_what_the_service_says_and_polls_again_at_once() -> None:
+    """`R` said "recovers it at the next poll" and nothing happened: now the service's
+    answer is shown, and when this window recovers it polls now (not in an hour)."""
+    service = FakeService(4)
+    service.frozen = True
+    app = GuardianApp(service, clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app, 4)
+        polls = service.polls
+        await pilot.press("R")
+        await until(pilot, lambda: service.polls > polls)  # interval is an hour
+        assert ("recover", "work") in service.calls
+        assert any("recovering 'work' now" in n.message for n in app._notifications)
+
+
+async def test_R_says_why_not_when_nobody_will_recover() -> None:
+    from guardian.view import ServiceError
+
+    service = FakeService(4)
+
+    def refuse(row):  # type: ignore[no-untyped-def]
+        raise ServiceError("watcher pid 1234 runs with --no-recover: it will not recover 'work'")
+
+    service.recover = refuse  # type: ignore[method-assign]
+    app = GuardianApp(service, clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app, 4)
+        await pilot.press("R")
+        await until(pilot, lambda: any("--no-recover" in n.message for n in app._notifications))
+        (said,) = [n for n in app._notifications if "--no-recover" in n.message]
+        assert said.severity == "error" and said.message.startswith("recover failed")

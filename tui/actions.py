@@ -70,8 +70,14 @@ class SessionActions(App[int]):
             self.tell("no session selected", severity="warning")
         return row
 
+    def wake_monitor(self) -> None:
+        """Poll again now (an action asked for a recovery this window performs)."""
+        raise NotImplementedError
+
     @work(group="actions", thread=True)
-    def perform(self, label: str, call: Callable[[], str]) -> None:
+    def perform(
+        self, label: str, call: Callable[[], str], after: Callable[[], None] | None = None
+    ) -> None:
         """Every action runs off the UI thread; its result or its failure is one line."""
         try:
             message = call()
@@ -83,6 +89,8 @@ class SessionActions(App[int]):
             )
         else:
             self.call_from_thread(self.tell, message)
+            if after is not None:
+                self.call_from_thread(after)
         self.call_from_thread(self.load_selection)
 
     def action_snapshot(self) -> None:
@@ -146,7 +154,9 @@ class SessionActions(App[int]):
     def action_recover(self) -> None:
         row = self._need_session()
         if row is not None:
-            self.perform("recover", lambda: self.service.recover(row))
+            # what the service says is what happens: recovered now in this window (a poll
+            # now), asked of the watcher, or why nobody will
+            self.perform("recover", lambda: self.service.recover(row), self.wake_monitor)
 
     def action_forget(self) -> None:
         row = self._need_session()

@@ -8,6 +8,7 @@ server never freezes the UI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -28,7 +29,7 @@ from guardian.view import (
     SessionRow,
 )
 from tui.actions import SessionActions
-from tui.formatting import plain
+from tui.formatting import as_of, plain
 from tui.screens.help import HelpScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
@@ -66,6 +67,7 @@ class GuardianApp(SessionActions):
         self.overview: Overview | None = None
         self.filter_text = ""
         self.history_all = False
+        self.poll_now = asyncio.Event()
 
     # -- layout --------------------------------------------------------------------------
 
@@ -110,7 +112,14 @@ class GuardianApp(SessionActions):
             else:
                 self.show_overview(overview)
             elapsed = time.monotonic() - started
-            await asyncio.sleep(max(0.1, self.service.interval - elapsed))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.poll_now.wait(), max(0.1, self.service.interval - elapsed)
+                )
+            self.poll_now.clear()
+
+    def wake_monitor(self) -> None:
+        self.poll_now.set()
 
     def show_overview(self, overview: Overview) -> None:
         self.overview = overview
@@ -119,6 +128,7 @@ class GuardianApp(SessionActions):
         rows = [r for r in overview.sessions if self.filter_text.lower() in r.name.lower()]
         table = self.query_one(SessionTable)
         table.show(rows)
+        table.border_title = _sessions_title(overview.sessions)
         self.load_selection()
 
     @on(DataTable.RowHighlighted, "#sessions")
@@ -154,6 +164,10 @@ class GuardianApp(SessionActions):
         self.query_one(RecoveryLog).set_class(not history, "empty")
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
         self.query_one("#history").border_title = plain(f"recovery history: {scope}")
+        dated = as_of(detail.row.as_of) if detail is not None and detail.row.stale else ""
+        self.query_one("#detail").border_title = "panes" + (f" · {dated}" if dated else "")
+        # (the picker's differences are against the live session, old as well)
+        self.query_one("#checkpoints").border_subtitle = f"live {dated}" if dated else ""
 
     def show_problems(self, problems: list[str]) -> None:
         """What is wrong beyond a session's health (a server that does not answer); the
@@ -200,6 +214,17 @@ def _title(guard: str) -> Text:
     text.append("  ")
     text.append(plain(guard, style="dim"))
     return text
+
+
+def _sessions_title(rows: tuple[SessionRow, ...]) -> Text:
+    """`sessions`, and for a server that does not answer since when its rows are old."""
+    title = Text("sessions")
+    seen: set[str] = set()
+    for row in rows:
+        if row.stale and row.server not in seen:
+            seen.add(row.server)
+            title.append(f" · {row.server} {as_of(row.as_of)}", style="bold yellow")
+    return title
 
 
 def run_app(engine: Engine) -> int:

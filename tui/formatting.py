@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 
 from recovery.may_run.text import visible
@@ -32,6 +34,16 @@ def badge(health: str, *, paused: bool = False, given_up: bool = False) -> Text:
     elif paused:
         text.append(" paused", style="italic")
     return text
+
+
+def clock_time(at: float) -> str:
+    """`HH:MM:SS`, local time."""
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def as_of(at: float | None) -> str:
+    """`as of 10:02:11` (or `never read` when the server never answered this UI)."""
+    return f"as of {clock_time(at)}" if at is not None else "never read"
 
 
 def age(seconds_ago: float | None) -> str:

@@ -21,6 +21,11 @@ class SessionRow:
     given_up: str | None = None
     last_checkpoint_at: float | None = None
     last_recovery: str | None = None
+    as_of: float | None = None
+    """When its server last answered, if it does not answer now: what is shown of the
+    session (windows, panes) is as of then, not live."""
+    stale: str = ""
+    """Why it is not live (`server does not answer: timed out after 2 s`)."""
 
     @property
     def key(self) -> tuple[str, str]:

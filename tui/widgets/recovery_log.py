@@ -5,13 +5,11 @@ its outcome split the rest, each cut at a word (never an outcome shrunk to one l
 
 from __future__ import annotations
 
-import time
-
 from textual import events
 from textual.widgets import DataTable
 
 from guardian.view import HistoryRow
-from tui.formatting import fit, plain
+from tui.formatting import clock_time, fit, plain
 
 
 class RecoveryLog(DataTable[object]):
@@ -33,7 +31,7 @@ class RecoveryLog(DataTable[object]):
         for row in rows:
             style = {True: "green", False: "bold red", None: ""}[row.ok]
             self.add_row(
-                time.strftime("%H:%M:%S", time.localtime(row.at)),
+                clock_time(row.at),
                 plain(fit(row.session, session)),
                 plain(fit(row.what, what)),
                 plain(fit(row.outcome, rest - what), style=style),

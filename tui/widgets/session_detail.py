@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from guardian.view import SessionDetail as Detail
-from tui.formatting import fit, plain, shorten_path
+from tui.formatting import as_of, fit, plain, shorten_path
 
 
 class SessionDetail(Widget):
@@ -55,14 +55,23 @@ class SessionDetail(Widget):
                 how = pane.comeback.split("; ", 1)[0]
                 said = f"{pane.window.split(':')[0]}.{pane.pane} ↳ {how}"
                 comebacks.append(plain(fit(said, width), style="dim"))
-        parts: list[RenderableType] = [plain(line, style="yellow") for line in detail.row.evidence]
+        row = detail.row
+        parts: list[RenderableType] = []
+        if row.stale:  # never stale data shown as live
+            said = f"{as_of(row.as_of)}: {row.stale}; the panes below are as they were then"
+            parts.append(plain(said, style="bold yellow"))
+        parts += [plain(line, style="yellow") for line in row.evidence]
         if detail.row.given_up:
             parts.append(plain(f"given up: {detail.row.given_up}", style="bold red"))
         parts.append(table)
         parts += comebacks  # how each program comes back from the newest checkpoint
-        if detail.differences:
-            label = "vs checkpoint: " if detail.checkpoint_id else ""
-            parts.append(plain(label + "; ".join(detail.differences), style="italic"))
-        else:
-            parts.append(Text("same as its newest checkpoint", style="dim"))
+        if not row.stale:  # (how it differs now is unknown while it does not answer)
+            parts.append(_differences(detail))
         return Group(*parts)
+
+
+def _differences(detail: Detail) -> Text:
+    if detail.differences:
+        label = "vs checkpoint: " if detail.checkpoint_id else ""
+        return plain(label + "; ".join(detail.differences), style="italic")
+    return Text("same as its newest checkpoint", style="dim")
