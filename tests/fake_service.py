@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from guardian.view import (
@@ -108,6 +109,8 @@ class FakeService:
         self.frozen = False
         """Its server does not answer: rows as of NOW - 75 s, and why."""
         self.polls = 0
+        self.slow = 0.0
+        """Seconds each restore plan takes (a real one reads and verifies a checkpoint)."""
 
     def start(self) -> None:
         self.calls.append(("start", None))
@@ -175,6 +178,7 @@ class FakeService:
     def restore_preview(
         self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
     ) -> RestorePreview:
+        time.sleep(self.slow)  # (called in a worker thread, as the real one is)
         self.calls.append(("preview", checkpoint_id))
         self.choices.append(dict(choices or {}))
         chosen = choices or {}

@@ -115,15 +115,20 @@ async def test_r_and_confirm_restores_a_killed_session(tmux_server: PrivateServe
     t.cmd("new-session", "-d", "-s", "keep")
     t.cmd("new-session", "-d", "-s", "work", "-x", "100", "-y", "30")
     t.cmd("split-window", "-h", "-t", "work")
+    # a session under construction (its builder, pid 1, alive) is internal: never shown
+    t.cmd("new-session", "-d", "-s", "_tg-building-1-0badf00d")
     app = app_for()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "work" in cells(app))
         await select(pilot, app, "work")
         t.cmd("kill-session", "-t", "work")
         await until(pilot, lambda: cells(app).get("work") == "○ not running")
+        assert set(cells(app)) == {"keep", "work"}
         await select(pilot, app, "work")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        title = str(app.screen.query_one("#confirm-title").content)  # type: ignore[attr-defined]
+        assert title.startswith("Restore 'work' from") and "_tg-" not in title
         body = str(app.screen.query_one("#restore-summary", Static).content)
         assert "session 'work'" in body and "2 panes" in body
         await pilot.press("y")
