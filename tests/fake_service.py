@@ -9,16 +9,73 @@ from guardian.view import (
     CheckpointRow,
     HistoryRow,
     Overview,
+    PaneBox,
     PaneComeback,
     PaneRow,
     RestorePreview,
     SessionDetail,
     SessionRow,
+    WindowLayout,
 )
 from recovery.programs import Mode
 
 NOW = 1_795_400_000.0
 SOCK = "/tmp/tmux-1000/default"
+
+
+APP = "/home/ana/src/app"
+
+
+def window(index: int, name: str, *panes: PaneBox, active: bool = False) -> WindowLayout:
+    return WindowLayout(index, name, 200, 50, active, panes)
+
+
+def pane(index: int, left: int, top: int, width: int, height: int, program: str, cwd: str = APP,
+         *, active: bool = False, dead: bool = False) -> PaneBox:  # fmt: skip
+    return PaneBox(index, left, top, width, height, program, cwd, active, dead)
+
+
+# The live session: its editor window has lost the notes pane (vim), its tests window a pane.
+LIVE = (
+    window(
+        0,
+        "editor",
+        pane(0, 0, 0, 120, 50, "claude", active=True),
+        pane(1, 121, 0, 79, 50, "shell"),
+        active=True,
+    ),
+    window(1, "server", pane(0, 0, 0, 200, 50, "python -m http.server", active=True)),
+    window(2, "tests", pane(0, 0, 0, 200, 50, "dead", APP + "/tests", active=True, dead=True)),
+)
+NEWEST = (
+    window(
+        0,
+        "editor",
+        pane(0, 0, 0, 120, 50, "claude", active=True),
+        pane(1, 121, 0, 79, 24, "shell"),
+        pane(2, 121, 25, 79, 25, "vim notes.md", "/home/ana/notes"),
+        active=True,
+    ),
+    LIVE[1],
+    window(
+        2,
+        "tests",
+        pane(0, 0, 0, 100, 50, "pytest -x", APP + "/tests", active=True),
+        pane(1, 101, 0, 99, 50, "shell", APP + "/tests"),
+    ),
+)
+OLDEST = (
+    window(0, "editor", pane(0, 0, 0, 200, 50, "vim src/main.py", active=True), active=True),
+    LIVE[1],
+    window(2, "tests", pane(0, 0, 0, 200, 50, "shell", APP + "/tests", active=True)),
+)
+
+
+def checkpoint(
+    id_: str, ago: float, reason: str, layout: tuple[WindowLayout, ...]
+) -> CheckpointRow:
+    panes = sum(len(w.panes) for w in layout)
+    return CheckpointRow(id_, NOW - ago, True, len(layout), panes, reason, layout=layout)
 
 
 def rows() -> list[SessionRow]:
@@ -144,16 +201,20 @@ class FakeService:
             PaneRow("2:tests", "0", "/home/ana/src/app/tests", "dead", True, True),
         )
         return SessionDetail(
-            row, panes, ("window 2: 1 panes, checkpoint has 2",), "20261123T100000.000000Z-ab12"
+            row,
+            panes,
+            ("window 0: 2 panes, checkpoint has 3", "window 2: 1 panes, checkpoint has 2"),
+            "20261123T100000.000000Z-ab12",
+            LIVE,
         )
 
     def checkpoints(self, row: SessionRow) -> list[CheckpointRow]:
         return [
-            CheckpointRow("20261123T100000.000000Z-ab12", NOW - 42, True, 3, 7, "watch"),
+            checkpoint("20261123T100000.000000Z-ab12", 42, "watch", NEWEST),
             CheckpointRow(
                 "20261123T090000.000000Z-cd34", NOW - 3642, False, error="checksum mismatch"
             ),
-            CheckpointRow("20261122T090000.000000Z-ef56", NOW - 90042, True, 3, 6, "snapshot"),
+            checkpoint("20261122T090000.000000Z-ef56", 90042, "snapshot", OLDEST),
         ]
 
     def history(self, session: str | None = None, limit: int = 200) -> list[HistoryRow]:

@@ -130,7 +130,8 @@ async def test_a_server_that_does_not_answer_is_shown_as_of_when_it_last_did() -
         shown = screen_text(app)
         then = time.strftime("%H:%M:%S", time.localtime(NOW - 75))
         assert f"sessions · default as of {then}" in shown
-        assert f"panes · as of {then}" in shown
+        assert f"─ as of {then} ─╯╰" in shown  # under the picture of its window
+        assert "live 0:editor" not in shown  # the picture is not called live
         assert f"live as of {then}" in shown  # the checkpoint picker compares with that
         assert "does not answer" in shown
         assert "same as its newest checkpoint" not in shown

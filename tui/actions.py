@@ -137,16 +137,17 @@ class SessionActions(App[int]):
             self.call_from_thread(self._dialog_failed, f"restore failed: {exc}")
             return
         title = f"Restore '{row.name}' from checkpoint {checkpoint.id}?"
-        self.call_from_thread(self._confirm_restore, title, preview, row, checkpoint.id)
+        self.call_from_thread(self._confirm_restore, title, preview, row, checkpoint)
 
     def _dialog_failed(self, message: str) -> None:
         self.opening_dialog = False
         self.tell(message, severity="error")
 
     def _confirm_restore(
-        self, title: str, preview: RestorePreview, row: SessionRow, checkpoint_id: str
+        self, title: str, preview: RestorePreview, row: SessionRow, checkpoint: CheckpointRow
     ) -> None:
         self.opening_dialog = False
+        checkpoint_id = checkpoint.id
 
         def answered(choices: dict[str, Mode] | None) -> None:
             if choices is not None:
@@ -154,7 +155,12 @@ class SessionActions(App[int]):
                     "restore", lambda: self.service.restore(row, checkpoint_id, choices or None)
                 )
 
-        screen = RestoreScreen(title, preview, lambda c: self.replan(screen, row, checkpoint_id, c))
+        screen = RestoreScreen(
+            title,
+            preview,
+            lambda c: self.replan(screen, row, checkpoint_id, c),
+            checkpoint.layout,
+        )
         self.push_screen(screen, answered)
 
     @work(group="replan", exclusive=True, thread=True)

@@ -17,8 +17,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.worker import get_current_worker
 
 from guardian.view import (
@@ -33,6 +33,7 @@ from tui.formatting import as_of, plain
 from tui.screens.help import HelpScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
+from tui.widgets.layout_comparison import LayoutComparison
 from tui.widgets.recovery_log import RecoveryLog
 from tui.widgets.session_detail import SessionDetail as DetailPanel
 from tui.widgets.session_table import SessionTable
@@ -55,6 +56,7 @@ class GuardianApp(SessionActions):
         Binding("p", "pause", "Pause", id="pause"),
         Binding("/", "filter", "Filter", id="filter"),
         Binding("h", "toggle_history", "History: all/one", id="history-scope", show=False),
+        Binding("w", "next_window", "Next window", id="next-window", show=False),
         # (the footer holds what fits at 80 columns; `?` lists every key)
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -68,6 +70,7 @@ class GuardianApp(SessionActions):
         self.filter_text = ""
         self.history_all = False
         self.poll_now = asyncio.Event()
+        self.detail: SessionDetail | None = None
 
     # -- layout --------------------------------------------------------------------------
 
@@ -77,14 +80,15 @@ class GuardianApp(SessionActions):
         yield Input(placeholder="filter sessions (Enter keeps, Esc clears)", id="filter")
         yield SessionTable(self.clock, id="sessions")
         with Horizontal(id="middle"):
-            yield DetailPanel(id="detail")
+            with Vertical(id="pictures"):
+                yield LayoutComparison(self.clock, id="layouts")
+                yield DetailPanel(id="detail")
             yield CheckpointList(self.clock, id="checkpoints")
         yield RecoveryLog(id="history")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#sessions").border_title = "sessions"
-        self.query_one("#detail").border_title = "panes"
         self.query_one("#checkpoints").border_title = "checkpoints"
         self.query_one("#history").border_title = "recovery history"
         self.query_one(SessionTable).focus()
@@ -158,14 +162,15 @@ class GuardianApp(SessionActions):
     ) -> None:
         if not self.is_running or self.screen is not self.screen_stack[0]:
             return  # closing, or a dialog is open: the next selection shows it
+        self.detail = detail
         self.query_one(DetailPanel).show(detail)
         self.query_one(CheckpointList).show(checkpoints)
+        self.draw_layouts()
         self.query_one(RecoveryLog).show(history)
         self.query_one(RecoveryLog).set_class(not history, "empty")
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
         self.query_one("#history").border_title = plain(f"recovery history: {scope}")
         dated = as_of(detail.row.as_of) if detail is not None and detail.row.stale else ""
-        self.query_one("#detail").border_title = "panes" + (f" · {dated}" if dated else "")
         # (the picker's differences are against the live session, old as well)
         self.query_one("#checkpoints").border_subtitle = f"live {dated}" if dated else ""
 
@@ -175,6 +180,24 @@ class GuardianApp(SessionActions):
         line = self.query_one("#problems", Static)
         line.update(plain("; ".join(problems), style="bold yellow"))
         line.set_class(bool(problems), "visible")
+
+    def draw_layouts(self) -> None:
+        """The live window beside the selected checkpoint's (after either changed)."""
+        if not self.query(LayoutComparison):
+            return  # the app is closing
+        self.query_one(LayoutComparison).show(self.detail, self.query_one(CheckpointList).selected)
+
+    @on(OptionList.OptionHighlighted, "#checkpoints")
+    def checkpoint_highlighted(self) -> None:
+        self.draw_layouts()
+
+    def action_next_window(self) -> None:
+        checkpoint = self.query_one(CheckpointList).selected
+        windows = self.detail.layout if self.detail and self.detail.layout else ()
+        if not windows and checkpoint is not None:
+            windows = checkpoint.layout  # not running: the checkpoint's windows
+        self.query_one(LayoutComparison).next_window(windows)
+        self.draw_layouts()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -69,7 +69,7 @@ def fit(text: str, width: int) -> str:
     space = cut.rfind(" ")
     if text[width - 1] != " " and space > 0:  # the cut ends inside a word: drop it
         cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
+    return cut.rstrip(" ,;:-…") + "…"
 
 
 def _home(path: str, home: str | None) -> str:

@@ -45,11 +45,40 @@ class PaneRow:
 
 
 @dataclass(frozen=True)
+class PaneBox:
+    """A pane where tmux puts it (cells, as tmux reports them), and what runs in it."""
+
+    index: int
+    left: int
+    top: int
+    width: int
+    height: int
+    program: str
+    cwd: str
+    active: bool = False
+    dead: bool = False
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """A window's panes to draw: its size and each pane's box."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+    active: bool
+    panes: tuple[PaneBox, ...]
+
+
+@dataclass(frozen=True)
 class SessionDetail:
     row: SessionRow
     panes: tuple[PaneRow, ...]
     differences: tuple[str, ...]
     checkpoint_id: str | None
+    layout: tuple[WindowLayout, ...] = ()
+    """Its windows as last read (live, or as of `row.as_of`)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,8 @@ class CheckpointRow:
     panes: int = 0
     reason: str = ""
     error: str = ""
+    layout: tuple[WindowLayout, ...] = ()
+    """The windows it holds (what a restore from it builds)."""
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("p", "pause or resume guarding the session"),
     ("/", "filter sessions by name (Enter keeps, Esc clears)"),
     ("h", "history of this session, or of all sessions"),
+    ("w", "next window in the layout pictures (live beside the checkpoint)"),
     ("ctrl+p", "every action, by name"),
     ("?", "this help"),
     ("q", "quit"),
 )
 IN_RESTORE: tuple[tuple[str, str], ...] = (
     ("r h s", "a pane comes back running, held at the prompt, or as a shell"),
+    ("w", "the next window of the picture of what will be built"),
     ("y / n", "restore, or cancel"),
 )
 
