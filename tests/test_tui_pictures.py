@@ -123,3 +123,17 @@ def test_pick_finds_the_window_or_falls_back_to_the_active_one() -> None:
     assert pick(LIVE, 2) is LIVE[2]
     assert pick(LIVE, 9) is LIVE[0]  # the active one
     assert pick((), 0) is None
+
+
+async def test_the_picker_says_what_each_checkpoint_holds_and_what_changed() -> None:
+    """Not only ages ("1m ago", "3m ago"): windows, panes, programs, and the difference
+    from the one before (the unverified one between them is skipped)."""
+    app = GuardianApp(FakeService(4), clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await drawn(pilot, app)
+        picker = app.query_one(CheckpointList)
+        newest = str(picker.get_option_at_index(0).prompt)
+        assert "3 windows, 6 panes: claude, vim, python, pytest" in newest
+        assert "+ pane 0.2 vim" in newest and "0.0 vim → claude" in newest
+        oldest = str(picker.get_option_at_index(2).prompt)
+        assert "3 windows, 3 panes: vim, python" in oldest and "→" not in oldest

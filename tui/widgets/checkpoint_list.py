@@ -1,5 +1,6 @@
-"""CheckpointList: the checkpoint picker, the selected session's checkpoints newest first,
-each with its verification; its lines wrap at words (nothing cut mid-word)."""
+"""CheckpointList: the checkpoint picker, the selected session's checkpoints newest first:
+each with its verification, what it holds (windows, panes, programs) and how it differs
+from the one before it; its lines wrap at words (nothing cut mid-word)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from guardian.view import CheckpointRow
+from tui.checkpoint_diff import diff_layouts, holds
 from tui.formatting import age, plain
 
 
@@ -24,20 +26,30 @@ class CheckpointList(OptionList):
         self.checkpoint_rows = rows
         self.clear_options()
         now = self.clock()
-        self.add_options([Option(self.describe(row, now), id=row.id) for row in rows])
+        options = []
+        for i, row in enumerate(rows):
+            before = next((r for r in rows[i + 1 :] if r.verified), None)
+            options.append(Option(self.describe(row, before, now), id=row.id))
+        self.add_options(options)
         if rows:
             self.highlighted = keep if keep is not None and keep < len(rows) else 0
 
-    def describe(self, row: CheckpointRow, now: float) -> Text:
+    def describe(self, row: CheckpointRow, before: CheckpointRow | None, now: float) -> Text:
         text = Text(age(now - row.created_at), style="bold")
         if not row.verified:
             text.append("  ✖ does not verify: ", style="bold red")
             text.append(plain(row.error))
             return text
-        text.append("  ✔", style="green")
-        text.append(f" {row.windows} windows, {row.panes} panes")
+        text.append("  ✔ ok", style="green")
         if row.reason:
             text.append(plain(f" · {row.reason}", style="dim"))
+        text.append("\n")
+        text.append(plain(holds(row.layout)) if row.layout else Text(f"{row.panes} panes"))
+        if before is not None and before.layout and row.layout:
+            changes = diff_layouts(before.layout, row.layout)
+            text.append("\n")
+            said = "; ".join(changes) if changes else "same as the one before"
+            text.append(plain(said, style="yellow" if changes else "dim"))
         return text
 
     @property
