@@ -78,6 +78,29 @@ def checkpoint(
     return CheckpointRow(id_, NOW - ago, True, len(layout), panes, reason, layout=layout)
 
 
+def night() -> list[HistoryRow]:
+    """A night of faults in 'work' (compressed: one each few hours), newest first."""
+    h = 3600
+    said: list[tuple[float, str, str | None, str, bool | None]] = [
+        (11 * h, "verdict", "healthy", "", None),
+        (8 * h, "verdict", "frozen", "", None),
+        (8 * h - 60, "action", "frozen", "ok: thawed (SIGCONT)", True),
+        (8 * h - 61, "verdict", "healthy", "healthy again", None),
+        (5 * h, "verdict", "crashed", "", None),
+        (5 * h - 5, "action", "crashed", "ok: rebuilt 3 windows", True),
+        (5 * h - 6, "verdict", "healthy", "healthy again", None),
+        (2 * h, "verdict", "corrupted", "", None),
+        (2 * h - 30, "action", "corrupted", "failed: respawn refused", False),
+        (90 * 60, "action", "corrupted", "ok: pane respawned", True),
+        (90 * 60 - 1, "verdict", "healthy", "healthy again", None),
+    ]
+    rows_ = [
+        HistoryRow(NOW - ago, "work", kind if kind == "verdict" else "repair", out, ok, kind, hl)
+        for ago, kind, hl, out, ok in said
+    ]
+    return sorted(rows_, key=lambda r: -r.at)
+
+
 def rows() -> list[SessionRow]:
     return [
         SessionRow(
@@ -228,7 +251,15 @@ class FakeService:
             ),
             HistoryRow(NOW - 40, "api-server", "crashed: server pid 4242 vanished", "", None),
             HistoryRow(NOW - 300, "flaky", "give up", "failed: 5 recoveries in 300s", False),
-            HistoryRow(NOW - 900, "work", "checkpoint; respawn pane %3", "ok: panes running", True),
+            HistoryRow(
+                NOW - 900,
+                "work",
+                "checkpoint; respawn pane %3",
+                "ok: panes running",
+                True,
+                "action",
+            ),
+            *night(),
         ]
         return [r for r in rows_ if session is None or r.session == session]
 

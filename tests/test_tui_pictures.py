@@ -137,3 +137,17 @@ async def test_the_picker_says_what_each_checkpoint_holds_and_what_changed() -> 
         assert "+ pane 0.2 vim" in newest and "0.0 vim → claude" in newest
         oldest = str(picker.get_option_at_index(2).prompt)
         assert "3 windows, 3 panes: vim, python" in oldest and "→" not in oldest
+
+
+async def test_the_health_strip_shows_the_night_of_faults_at_80x24() -> None:
+    from tests.tui_helpers import screen_text
+    from tui.widgets.health_strip import HealthStrip
+
+    app = GuardianApp(FakeService(4), clock=lambda: NOW)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drawn(pilot, app)
+        strip = app.query_one(HealthStrip)
+        await until(pilot, lambda: any(c != "unknown" for c in strip.cells))
+        line = next(x for x in screen_text(app).splitlines() if "last 12h" in x)
+        assert line.index("❄") < line.index("✖") < line.index("✗"), line
+        assert line.rstrip().endswith("now")

@@ -33,6 +33,7 @@ from tui.formatting import as_of, plain
 from tui.screens.help import HelpScreen
 from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
+from tui.widgets.health_strip import HealthStrip
 from tui.widgets.layout_comparison import LayoutComparison
 from tui.widgets.recovery_log import RecoveryLog
 from tui.widgets.session_detail import SessionDetail as DetailPanel
@@ -79,6 +80,7 @@ class GuardianApp(SessionActions):
         yield Static(id="problems")
         yield Input(placeholder="filter sessions (Enter keeps, Esc clears)", id="filter")
         yield SessionTable(self.clock, id="sessions")
+        yield HealthStrip(self.clock, id="strip")
         with Horizontal(id="middle"):
             with Vertical(id="pictures"):
                 yield LayoutComparison(self.clock, id="layouts")
@@ -150,15 +152,17 @@ class GuardianApp(SessionActions):
         detail = self.service.detail(row) if row else None
         checkpoints = self.service.checkpoints(row) if row else []
         history = self.service.history(None if history_all or row is None else row.name)
+        strip = self.service.history(row.name, 1000) if row else []
         if get_current_worker().is_cancelled:
             return  # a newer selection, or the app is closing: nothing to show it in
-        self.call_from_thread(self._show_details, detail, checkpoints, history)
+        self.call_from_thread(self._show_details, detail, checkpoints, history, strip)
 
     def _show_details(
         self,
         detail: SessionDetail | None,
         checkpoints: list[CheckpointRow],
         history: list[HistoryRow],
+        strip: list[HistoryRow],
     ) -> None:
         if not self.is_running or self.screen is not self.screen_stack[0]:
             return  # closing, or a dialog is open: the next selection shows it
@@ -167,6 +171,7 @@ class GuardianApp(SessionActions):
         self.query_one(CheckpointList).show(checkpoints)
         self.draw_layouts()
         self.query_one(RecoveryLog).show(history)
+        self.query_one(HealthStrip).show(strip)
         self.query_one(RecoveryLog).set_class(not history, "empty")
         scope = "all sessions" if self.history_all or detail is None else detail.row.name
         self.query_one("#history").border_title = plain(f"recovery history: {scope}")

@@ -108,5 +108,5 @@ def history_rows(engine: Engine, session: str | None, limit: int) -> list[Histor
             what += f": {'; '.join(e.evidence)}"
         outcome = e.outcome or ""
         ok = None if not outcome else not outcome.startswith("failed")
-        rows.append(HistoryRow(e.at.timestamp(), e.session, what, outcome, ok))
+        rows.append(HistoryRow(e.at.timestamp(), e.session, what, outcome, ok, e.kind, e.health))
     return rows

@@ -101,6 +101,10 @@ class HistoryRow:
     what: str
     outcome: str
     ok: bool | None
+    kind: str = ""
+    """The journal's: `verdict` (a health change), `action` (a recovery, a person's
+    action) or `note`."""
+    health: str | None = None
 
 
 @dataclass(frozen=True)
