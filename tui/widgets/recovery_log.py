@@ -22,7 +22,7 @@ class RecoveryLog(DataTable[object]):
         self.clear(columns=True)
         width = max(self.content_size.width or self.app.size.width - 2, 40)
         session = min(max((len(r.session) for r in rows), default=7), 14)
-        rest = width - 8 - session - 4 * 2  # each column has a cell of padding each side
+        rest = width - 8 - session - 4 * 2 - 2  # a cell of padding each side; a scrollbar
         what = rest * 11 // 20
         self.add_column("time", key="time", width=8)
         self.add_column("session", key="session", width=session)
