@@ -2,20 +2,103 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from guardian.view import (
     CheckpointRow,
     HistoryRow,
     Overview,
+    PaneBox,
     PaneComeback,
     PaneRow,
     RestorePreview,
     SessionDetail,
     SessionRow,
+    WindowLayout,
 )
 from recovery.programs import Mode
 
 NOW = 1_795_400_000.0
 SOCK = "/tmp/tmux-1000/default"
+
+
+APP = "/home/ana/src/app"
+
+
+def window(index: int, name: str, *panes: PaneBox, active: bool = False) -> WindowLayout:
+    return WindowLayout(index, name, 200, 50, active, panes)
+
+
+def pane(index: int, left: int, top: int, width: int, height: int, program: str, cwd: str = APP,
+         *, active: bool = False, dead: bool = False) -> PaneBox:  # fmt: skip
+    return PaneBox(index, left, top, width, height, program, cwd, active, dead)
+
+
+# The live session: its editor window has lost the notes pane (vim), its tests window a pane.
+LIVE = (
+    window(
+        0,
+        "editor",
+        pane(0, 0, 0, 120, 50, "claude", active=True),
+        pane(1, 121, 0, 79, 50, "shell"),
+        active=True,
+    ),
+    window(1, "server", pane(0, 0, 0, 200, 50, "python -m http.server", active=True)),
+    window(2, "tests", pane(0, 0, 0, 200, 50, "dead", APP + "/tests", active=True, dead=True)),
+)
+NEWEST = (
+    window(
+        0,
+        "editor",
+        pane(0, 0, 0, 120, 50, "claude", active=True),
+        pane(1, 121, 0, 79, 24, "shell"),
+        pane(2, 121, 25, 79, 25, "vim notes.md", "/home/ana/notes"),
+        active=True,
+    ),
+    LIVE[1],
+    window(
+        2,
+        "tests",
+        pane(0, 0, 0, 100, 50, "pytest -x", APP + "/tests", active=True),
+        pane(1, 101, 0, 99, 50, "shell", APP + "/tests"),
+    ),
+)
+OLDEST = (
+    window(0, "editor", pane(0, 0, 0, 200, 50, "vim src/main.py", active=True), active=True),
+    LIVE[1],
+    window(2, "tests", pane(0, 0, 0, 200, 50, "shell", APP + "/tests", active=True)),
+)
+
+
+def checkpoint(
+    id_: str, ago: float, reason: str, layout: tuple[WindowLayout, ...]
+) -> CheckpointRow:
+    panes = sum(len(w.panes) for w in layout)
+    return CheckpointRow(id_, NOW - ago, True, len(layout), panes, reason, layout=layout)
+
+
+def night() -> list[HistoryRow]:
+    """A night of faults in 'work' (compressed: one each few hours), newest first."""
+    h = 3600
+    said: list[tuple[float, str, str | None, str, bool | None]] = [
+        (11 * h, "verdict", "healthy", "", None),
+        (8 * h, "verdict", "frozen", "", None),
+        (8 * h - 60, "action", "frozen", "ok: thawed (SIGCONT)", True),
+        (8 * h - 61, "verdict", "healthy", "healthy again", None),
+        (5 * h, "verdict", "crashed", "", None),
+        (5 * h - 5, "action", "crashed", "ok: rebuilt 3 windows", True),
+        (5 * h - 6, "verdict", "healthy", "healthy again", None),
+        (2 * h, "verdict", "corrupted", "", None),
+        (2 * h - 30, "action", "corrupted", "failed: respawn refused", False),
+        (90 * 60, "action", "corrupted", "ok: pane respawned", True),
+        (90 * 60 - 1, "verdict", "healthy", "healthy again", None),
+    ]
+    rows_ = [
+        HistoryRow(NOW - ago, "work", kind if kind == "verdict" else "repair", out, ok, kind, hl)
+        for ago, kind, hl, out, ok in said
+    ]
+    return sorted(rows_, key=lambda r: -r.at)
 
 
 def rows() -> list[SessionRow]:
@@ -78,13 +161,36 @@ def rows() -> list[SessionRow]:
     ]
 
 
+def many(count: int) -> list[SessionRow]:
+    """`count` sessions: the six above, then healthy ones with fixed names and ages."""
+    extra = [
+        SessionRow(
+            "default",
+            SOCK,
+            f"project-{n:02d}",
+            "healthy",
+            attached=n % 3 == 0,
+            windows=1 + n % 4,
+            panes=2 + n % 5,
+            last_checkpoint_at=NOW - 60 * n,
+        )
+        for n in range(7, count + 1)
+    ]
+    return (rows() + extra)[:count]
+
+
 class FakeService:
     interval = 3600.0
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: int = 6) -> None:
         self.calls: list[tuple[str, str | None]] = []
         self.choices: list[dict[str, Mode]] = []
-        self.sessions = rows()
+        self.sessions = many(sessions)
+        self.frozen = False
+        """Its server does not answer: rows as of NOW - 75 s, and why."""
+        self.polls = 0
+        self.slow = 0.0
+        """Seconds each restore plan takes (a real one reads and verifies a checkpoint)."""
 
     def start(self) -> None:
         self.calls.append(("start", None))
@@ -93,7 +199,13 @@ class FakeService:
         self.calls.append(("stop", None))
 
     async def poll(self) -> Overview:
-        return Overview(tuple(self.sessions), "watcher pid 1234 guards, last poll 0.4s ago", at=NOW)
+        self.polls += 1
+        guard = "watcher pid 1234 guards, last poll 0.4s ago"
+        if not self.frozen:
+            return Overview(tuple(self.sessions), guard, at=NOW)
+        why = "its server does not answer: timed out after 2.0 s"
+        rows = tuple(replace(r, as_of=NOW - 75, stale=why) for r in self.sessions)
+        return Overview(rows, guard, ("default: timed out after 2.0 s",), at=NOW)
 
     def detail(self, row: SessionRow) -> SessionDetail:
         panes = (
@@ -112,16 +224,20 @@ class FakeService:
             PaneRow("2:tests", "0", "/home/ana/src/app/tests", "dead", True, True),
         )
         return SessionDetail(
-            row, panes, ("window 2: 1 panes, checkpoint has 2",), "20261123T100000.000000Z-ab12"
+            row,
+            panes,
+            ("window 0: 2 panes, checkpoint has 3", "window 2: 1 panes, checkpoint has 2"),
+            "20261123T100000.000000Z-ab12",
+            LIVE,
         )
 
     def checkpoints(self, row: SessionRow) -> list[CheckpointRow]:
         return [
-            CheckpointRow("20261123T100000.000000Z-ab12", NOW - 42, True, 3, 7, "watch"),
+            checkpoint("20261123T100000.000000Z-ab12", 42, "watch", NEWEST),
             CheckpointRow(
                 "20261123T090000.000000Z-cd34", NOW - 3642, False, error="checksum mismatch"
             ),
-            CheckpointRow("20261122T090000.000000Z-ef56", NOW - 90042, True, 3, 6, "snapshot"),
+            checkpoint("20261122T090000.000000Z-ef56", 90042, "snapshot", OLDEST),
         ]
 
     def history(self, session: str | None = None, limit: int = 200) -> list[HistoryRow]:
@@ -135,7 +251,15 @@ class FakeService:
             ),
             HistoryRow(NOW - 40, "api-server", "crashed: server pid 4242 vanished", "", None),
             HistoryRow(NOW - 300, "flaky", "give up", "failed: 5 recoveries in 300s", False),
-            HistoryRow(NOW - 900, "work", "checkpoint; respawn pane %3", "ok: panes running", True),
+            HistoryRow(
+                NOW - 900,
+                "work",
+                "checkpoint; respawn pane %3",
+                "ok: panes running",
+                True,
+                "action",
+            ),
+            *night(),
         ]
         return [r for r in rows_ if session is None or r.session == session]
 
@@ -146,6 +270,7 @@ class FakeService:
     def restore_preview(
         self, row: SessionRow, checkpoint_id: str, choices: dict[str, Mode] | None = None
     ) -> RestorePreview:
+        time.sleep(self.slow)  # (called in a worker thread, as the real one is)
         self.calls.append(("preview", checkpoint_id))
         self.choices.append(dict(choices or {}))
         chosen = choices or {}
@@ -169,7 +294,7 @@ class FakeService:
 
     def recover(self, row: SessionRow) -> str:
         self.calls.append(("recover", row.name))
-        return "reset"
+        return f"recovering '{row.name}' now in this window"
 
     def forget(self, row: SessionRow) -> str:
         self.calls.append(("forget", row.name))

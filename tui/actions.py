@@ -20,11 +20,23 @@ from tui.service import GuardianService
 from tui.widgets.checkpoint_list import CheckpointList
 from tui.widgets.session_table import SessionTable
 
+# Actions of the main screen: none while a dialog is open or about to open, so a burst of
+# keys (`rr` typed fast, a paste of `/rwork⏎`) never opens two dialogs.
+MAIN_SCREEN_ONLY = frozenset(
+    {"snapshot", "snapshot_all", "restore", "recover", "forget", "pause", "filter"}
+)
+
 
 class SessionActions(App[int]):
     """The app's actions; GuardianApp adds the layout and the live updates."""
 
     service: GuardianService
+    opening_dialog = False
+    """A dialog is being prepared in a worker (a restore's plan): not yet on screen."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        busy = len(self.screen_stack) > 1 or self.opening_dialog
+        return not (busy and action in MAIN_SCREEN_ONLY)
 
     def tell(self, message: str, severity: SeverityLevel = "information") -> None:
         """A notification a person reads: plain text, never markup, control characters
@@ -70,8 +82,14 @@ class SessionActions(App[int]):
             self.tell("no session selected", severity="warning")
         return row
 
+    def wake_monitor(self) -> None:
+        """Poll again now (an action asked for a recovery this window performs)."""
+        raise NotImplementedError
+
     @work(group="actions", thread=True)
-    def perform(self, label: str, call: Callable[[], str]) -> None:
+    def perform(
+        self, label: str, call: Callable[[], str], after: Callable[[], None] | None = None
+    ) -> None:
         """Every action runs off the UI thread; its result or its failure is one line."""
         try:
             message = call()
@@ -83,6 +101,8 @@ class SessionActions(App[int]):
             )
         else:
             self.call_from_thread(self.tell, message)
+            if after is not None:
+                self.call_from_thread(after)
         self.call_from_thread(self.load_selection)
 
     def action_snapshot(self) -> None:
@@ -106,28 +126,41 @@ class SessionActions(App[int]):
                 f"checkpoint {checkpoint.id} does not verify: {checkpoint.error}", severity="error"
             )
             return
+        self.opening_dialog = True
         self.prepare_restore(row, checkpoint)
 
     @work(group="actions", thread=True)
     def prepare_restore(self, row: SessionRow, checkpoint: CheckpointRow) -> None:
         try:
             preview = self.service.restore_preview(row, checkpoint.id)
-        except ServiceError as exc:
-            self.call_from_thread(self.tell, f"restore failed: {exc}", severity="error")
+        except Exception as exc:
+            self.call_from_thread(self._dialog_failed, f"restore failed: {exc}")
             return
         title = f"Restore '{row.name}' from checkpoint {checkpoint.id}?"
-        self.call_from_thread(self._confirm_restore, title, preview, row, checkpoint.id)
+        self.call_from_thread(self._confirm_restore, title, preview, row, checkpoint)
+
+    def _dialog_failed(self, message: str) -> None:
+        self.opening_dialog = False
+        self.tell(message, severity="error")
 
     def _confirm_restore(
-        self, title: str, preview: RestorePreview, row: SessionRow, checkpoint_id: str
+        self, title: str, preview: RestorePreview, row: SessionRow, checkpoint: CheckpointRow
     ) -> None:
+        self.opening_dialog = False
+        checkpoint_id = checkpoint.id
+
         def answered(choices: dict[str, Mode] | None) -> None:
             if choices is not None:
                 self.perform(
                     "restore", lambda: self.service.restore(row, checkpoint_id, choices or None)
                 )
 
-        screen = RestoreScreen(title, preview, lambda c: self.replan(screen, row, checkpoint_id, c))
+        screen = RestoreScreen(
+            title,
+            preview,
+            lambda c: self.replan(screen, row, checkpoint_id, c),
+            checkpoint.layout,
+        )
         self.push_screen(screen, answered)
 
     @work(group="replan", exclusive=True, thread=True)
@@ -146,7 +179,9 @@ class SessionActions(App[int]):
     def action_recover(self) -> None:
         row = self._need_session()
         if row is not None:
-            self.perform("recover", lambda: self.service.recover(row))
+            # what the service says is what happens: recovered now in this window (a poll
+            # now), asked of the watcher, or why nobody will
+            self.perform("recover", lambda: self.service.recover(row), self.wake_monitor)
 
     def action_forget(self) -> None:
         row = self._need_session()

@@ -7,10 +7,12 @@ from guardian.view.rows import (
     CheckpointRow,
     HistoryRow,
     Overview,
+    PaneBox,
     PaneRow,
     RestorePreview,
     SessionDetail,
     SessionRow,
+    WindowLayout,
 )
 from recovery.plan import PaneComeback
 
@@ -19,10 +21,12 @@ __all__ = [
     "EngineService",
     "HistoryRow",
     "Overview",
+    "PaneBox",
     "PaneComeback",
     "PaneRow",
     "RestorePreview",
     "ServiceError",
     "SessionDetail",
     "SessionRow",
+    "WindowLayout",
 ]

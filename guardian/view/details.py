@@ -4,11 +4,47 @@ checkpoint, its checkpoints with their verification, and the recovery history.""
 from __future__ import annotations
 
 from guardian.operations.engine import Engine
-from guardian.view.rows import CheckpointRow, HistoryRow, PaneRow, SessionDetail, SessionRow
+from guardian.view.rows import (
+    CheckpointRow,
+    HistoryRow,
+    PaneBox,
+    PaneRow,
+    SessionDetail,
+    SessionRow,
+    WindowLayout,
+)
 from recovery.checkpoint import CheckpointError
 from recovery.diff import describe_program, diff_sessions
 from recovery.journal import Journal
-from recovery.models import ServerState
+from recovery.models import ServerState, SessionState
+
+
+def layout_of(session: SessionState) -> tuple[WindowLayout, ...]:
+    """Its windows as boxes to draw: geometry as tmux reports it, program, directory."""
+    return tuple(
+        WindowLayout(
+            w.index,
+            w.name,
+            w.width,
+            w.height,
+            w.active,
+            tuple(
+                PaneBox(
+                    p.index,
+                    p.left,
+                    p.top,
+                    p.width,
+                    p.height,
+                    describe_program(p),
+                    p.cwd,
+                    p.active,
+                    p.dead,
+                )
+                for p in w.panes
+            ),
+        )
+        for w in session.windows
+    )
 
 
 def session_detail(engine: Engine, state: ServerState | None, row: SessionRow) -> SessionDetail:
@@ -35,7 +71,8 @@ def session_detail(engine: Engine, state: ServerState | None, row: SessionRow) -
         differences = ("no checkpoint yet",)
     else:
         differences = ("not running; the checkpoint can rebuild it",)
-    return SessionDetail(row, tuple(panes), differences, saved.id if saved else None)
+    layout = layout_of(session) if session is not None else ()
+    return SessionDetail(row, tuple(panes), differences, saved.id if saved else None, layout)
 
 
 def checkpoint_rows(engine: Engine, row: SessionRow) -> list[CheckpointRow]:
@@ -57,6 +94,7 @@ def checkpoint_rows(engine: Engine, row: SessionRow) -> list[CheckpointRow]:
                 len(cp.session.windows),
                 cp.session.pane_count,
                 cp.reason,
+                layout=layout_of(cp.session),
             )
         )
     return rows
@@ -70,5 +108,5 @@ def history_rows(engine: Engine, session: str | None, limit: int) -> list[Histor
             what += f": {'; '.join(e.evidence)}"
         outcome = e.outcome or ""
         ok = None if not outcome else not outcome.startswith("failed")
-        rows.append(HistoryRow(e.at.timestamp(), e.session, what, outcome, ok))
+        rows.append(HistoryRow(e.at.timestamp(), e.session, what, outcome, ok, e.kind, e.health))
     return rows

@@ -35,9 +35,26 @@ from guardian.view.rows import (
     SessionRow,
 )
 from guardian.watch.guard import GuardOptions
-from guardian.watch.locks import watch_locks
+from guardian.watch.locks import watch_locks, watcher_pid
 from guardian.watch.monitor import Monitor
+from guardian.watch.status import watcher_live_state
 from recovery.programs import Mode
+
+NOT_GUARDING = "this window could not take the lock"
+
+
+def recovery_of(health: str, kill_frozen_server: bool) -> str:
+    """What recovering a session of this health does, in a clause (`: thaw ...`)."""
+    if health == "frozen":
+        if kill_frozen_server:
+            return ": thaw its server (SIGCONT), else kill and rebuild it"
+        return (
+            ": thaw its server (SIGCONT); if it stays frozen, killing it is off "
+            "(kill_frozen_server): r restores it from a checkpoint"
+        )
+    if health in ("healthy", "not running", "server stopped"):
+        return f" (it is {health}: nothing to repair; r restores from a checkpoint)"
+    return ""
 
 
 class EngineService:
@@ -184,9 +201,34 @@ class EngineService:
         return {p.where: p.how for item in report.items for p in item.panes}
 
     def recover(self, row: SessionRow) -> str:
+        """Reset it and have it recovered: by this window's own monitor at once (the UI
+        polls again now), or by the watcher at its next poll; or say why nobody will."""
+        watcher = None if self.guarding else self._watcher_of(row.socket_path)
+        if not self.guarding and watcher is None:
+            raise ServiceError(f"nobody guards '{row.name}': no watcher runs and {NOT_GUARDING}")
+        if watcher is not None and not watcher.get("recovers", True):
+            raise ServiceError(
+                f"watcher pid {watcher['watcher_pid']} runs with --no-recover: it will not "
+                f"recover '{row.name}'; stop it (this window then guards) or restart it "
+                "without --no-recover"
+            )
         reset_session(self.engine, row.socket_path, row.name, ask_watcher=True)
-        who = "this window" if self.guarding else "the watcher"
-        return f"'{row.name}' reset; {who} recovers it at the next poll"
+        how = recovery_of(row.health, self.engine.settings.kill_frozen_server)
+        if watcher is None:
+            return f"recovering '{row.name}' now in this window{how}"
+        return (
+            f"asked watcher pid {watcher['watcher_pid']} to recover '{row.name}' at its next "
+            f"poll (every {watcher.get('interval') or self.interval:g} s){how}"
+        )
+
+    def _watcher_of(self, socket_path: str) -> dict[str, object] | None:
+        """The watcher guarding this server: its pid, whether it recovers, its interval."""
+        target = self._target(socket_path)
+        pid = watcher_pid(self.engine.state_dir, target)
+        if pid is None:
+            return None
+        live = watcher_live_state(self.engine, target) or {}
+        return {"watcher_pid": pid, **{k: live[k] for k in ("recovers", "interval") if k in live}}
 
     def forget(self, row: SessionRow) -> str:
         forget_session(self.engine, row.socket_path, row.name)

@@ -5,6 +5,7 @@ checkpoints (closed, or not rebuilt yet), so a person can restore them."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from guardian.errors import TmuxError
@@ -44,6 +45,28 @@ class OverviewReader:
         self.engine = engine
         self.states: dict[str, ServerState] = {}
         self.recoveries: Recoveries = {}
+        self.unanswered: dict[str, str] = {}
+        """Servers whose last read failed, and why: their sessions are shown as of the
+        last read that worked (`states`), never as live."""
+
+    def answered(self, target: ServerTarget, state: ServerState | None, why: str) -> None:
+        if state is not None:
+            self.states[target.socket_path] = state
+            self.unanswered.pop(target.socket_path, None)
+        else:
+            self.unanswered[target.socket_path] = why
+
+    def dated(self, rows: list[SessionRow]) -> list[SessionRow]:
+        """Rows of a server that does not answer say since when they are what they are."""
+        dated = []
+        for row in rows:
+            why = self.unanswered.get(row.socket_path)
+            if why is None:
+                dated.append(row)
+                continue
+            state = self.states.get(row.socket_path)
+            dated.append(replace(row, as_of=state.read_at if state else None, stale=why))
+        return dated
 
     def from_monitor(self, monitor: Monitor) -> Overview:
         self.recoveries = last_recoveries(self.engine)
@@ -51,15 +74,18 @@ class OverviewReader:
         problems: list[str] = []
         for guard in monitor.guards:
             probe = guard.last_probe
-            if probe is not None and probe.state is not None:
-                self.states[guard.target.socket_path] = probe.state
-            elif probe is not None:
-                problems.append(f"{guard.target.label}: {probe.message}")
+            if probe is not None:
+                why = probe.message
+                if probe.error == "not_answering":
+                    why = f"its server does not answer: {why}"
+                self.answered(guard.target, probe.state, why)
+                if probe.state is None:
+                    problems.append(f"{guard.target.label}: {probe.message}")
             rows += [self.row(guard.target, view.as_dict()) for view in guard.views]
             rows += self.saved_only(guard.target, {view.verdict.session for view in guard.views})
         labels = ", ".join(t.label for t in self.engine.servers)
         return Overview(
-            tuple(rows),
+            tuple(self.dated(rows)),
             f"guarding {labels} in this window (no watcher running)",
             tuple(problems),
             time.time(),
@@ -72,8 +98,9 @@ class OverviewReader:
         problems: list[str] = []
         for target in self.engine.servers:
             try:
-                self.states[target.socket_path] = self.engine.adapter(target).read_server()
+                self.answered(target, self.engine.adapter(target).read_server(), "")
             except TmuxError as exc:
+                self.answered(target, None, f"its server does not answer: {exc}")
                 problems.append(f"{target.label}: {exc}")
         for row in status.sessions:
             target = next(t for t in self.engine.servers if t.label == row["server"])
@@ -88,7 +115,7 @@ class OverviewReader:
             if pids
             else "not guarded: no watcher"
         )
-        return Overview(tuple(rows), guard, tuple(problems), time.time())
+        return Overview(tuple(self.dated(rows)), guard, tuple(problems), time.time())
 
     def row(self, target: ServerTarget, data: dict[str, Any]) -> SessionRow:
         entries = self.engine.store.entries(target.socket_path, data["name"])

@@ -21,6 +21,11 @@ class SessionRow:
     given_up: str | None = None
     last_checkpoint_at: float | None = None
     last_recovery: str | None = None
+    as_of: float | None = None
+    """When its server last answered, if it does not answer now: what is shown of the
+    session (windows, panes) is as of then, not live."""
+    stale: str = ""
+    """Why it is not live (`server does not answer: timed out after 2 s`)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -40,11 +45,40 @@ class PaneRow:
 
 
 @dataclass(frozen=True)
+class PaneBox:
+    """A pane where tmux puts it (cells, as tmux reports them), and what runs in it."""
+
+    index: int
+    left: int
+    top: int
+    width: int
+    height: int
+    program: str
+    cwd: str
+    active: bool = False
+    dead: bool = False
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """A window's panes to draw: its size and each pane's box."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+    active: bool
+    panes: tuple[PaneBox, ...]
+
+
+@dataclass(frozen=True)
 class SessionDetail:
     row: SessionRow
     panes: tuple[PaneRow, ...]
     differences: tuple[str, ...]
     checkpoint_id: str | None
+    layout: tuple[WindowLayout, ...] = ()
+    """Its windows as last read (live, or as of `row.as_of`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +90,8 @@ class CheckpointRow:
     panes: int = 0
     reason: str = ""
     error: str = ""
+    layout: tuple[WindowLayout, ...] = ()
+    """The windows it holds (what a restore from it builds)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +101,10 @@ class HistoryRow:
     what: str
     outcome: str
     ok: bool | None
+    kind: str = ""
+    """The journal's: `verdict` (a health change), `action` (a recovery, a person's
+    action) or `note`."""
+    health: str | None = None
 
 
 @dataclass(frozen=True)

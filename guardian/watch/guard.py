@@ -252,6 +252,7 @@ class ServerGuard:
             "socket_path": self.target.socket_path,
             "updated_at": self.clock(),
             "interval": interval,
+            "recovers": self.options.recover,
             "server_pid": probe.state.server.pid if probe and probe.state else self.memory.pid,
             "server_error": probe.message if probe and probe.error else None,
             "sessions": [view.as_dict() for view in self.views],

@@ -40,6 +40,8 @@ def read_status(engine: Engine) -> StatusReport:
                 "running": live["server_error"] is None,
                 "pid": live["server_pid"],
                 "watcher_pid": live["watcher_pid"],
+                "recovers": live.get("recovers", True),
+                "interval": live.get("interval"),
                 "last_poll_age": round(time.time() - live["updated_at"], 2),
                 "message": live["server_error"],
             }
@@ -71,17 +73,26 @@ def read_status(engine: Engine) -> StatusReport:
     return report
 
 
-def _fresh_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | None:
+def watcher_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | None:
+    """The running watcher's last live state of this server, however old (a watcher
+    blocked on a frozen server writes late); None when no watcher runs or none is read."""
     if watcher_pid(engine.state_dir, target) is None:
         return None
     try:
         data, _facts = read_bounded(live_state_path(engine.state_dir, target.socket_path), 1 << 24)
         live = json.loads(data)
-        if not isinstance(live, dict):
+    except (OSError, ValueError, RecursionError):
+        return None
+    return live if isinstance(live, dict) else None
+
+
+def _fresh_live_state(engine: Engine, target: ServerTarget) -> dict[str, Any] | None:
+    live = watcher_live_state(engine, target)
+    try:
+        if live is None or time.time() - float(live.get("updated_at", 0)) > max(
+            3 * float(live["interval"]), 5.0
+        ):
             return None
-        age = time.time() - float(live.get("updated_at", 0))
-        if age > max(3 * float(live["interval"]), 5.0):
-            return None
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         return None
     return live

@@ -24,12 +24,20 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("p", "pause or resume guarding the session"),
     ("/", "filter sessions by name (Enter keeps, Esc clears)"),
     ("h", "history of this session, or of all sessions"),
+    ("w", "next window in the layout pictures (live beside the checkpoint)"),
     ("ctrl+p", "every action, by name"),
     ("?", "this help"),
     ("q", "quit"),
 )
+STRIP = (
+    "The strip under the sessions: the selected session's last 12 hours, oldest left. "
+    "▁ healthy  ✖ crashed  ❄ frozen  ▲ corrupted  ⚡ disconnected  ↺ recovered  "
+    "✗ recovery failed  · unknown; underlined: recovered in that slice. The history "
+    "explains each mark."
+)
 IN_RESTORE: tuple[tuple[str, str], ...] = (
     ("r h s", "a pane comes back running, held at the prompt, or as a shell"),
+    ("w", "the next window of the picture of what will be built"),
     ("y / n", "restore, or cancel"),
 )
 
@@ -44,6 +52,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(Text("Keys"), id="confirm-title")
             with VerticalScroll(id="confirm-body"):
                 yield Static(_table(KEYS))
+                yield Static(Text("\n" + STRIP))
                 yield Static(Text("\nIn the restore dialog", style="bold"))
                 yield Static(_table(IN_RESTORE))
             yield Static(Text("Esc closes", style="dim"))

@@ -16,9 +16,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from guardian.view import PaneComeback, RestorePreview
+from guardian.view import PaneComeback, RestorePreview, WindowLayout
 from recovery.may_run.text import visible
 from recovery.programs import Mode
+from tui.checkpoint_diff import pick
+from tui.formatting import plain
+from tui.widgets.layout_picture import LayoutPicture
 
 MARKS: dict[Mode | None, str] = {"run": "run  ", "hold": "hold ", "shell": "shell", None: "alive"}
 Replan = Callable[[dict[str, Mode]], object]
@@ -33,30 +36,64 @@ class RestoreScreen(ModalScreen[dict[str, Mode] | None]):
         Binding("r", "choose('run')", "Run", id="restore-run"),
         Binding("h", "choose('hold')", "Hold", id="restore-hold"),
         Binding("s", "choose('shell')", "Shell", id="restore-shell"),
+        Binding("w", "next_window", "Next window", id="restore-window"),
     ]
 
-    def __init__(self, title: str, preview: RestorePreview, replan: Replan) -> None:
+    def __init__(
+        self,
+        title: str,
+        preview: RestorePreview,
+        replan: Replan,
+        layout: tuple[WindowLayout, ...] = (),
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.preview = preview
         self.replan = replan
         self.choices: dict[str, Mode] = {}
+        self.windows = layout
+        """The checkpoint's windows: the picture of what will be built."""
+        self.window_index: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             yield Label(Text(visible(self.title_text)), id="confirm-title")
             yield Static(Text(self._summary()), id="restore-summary")
+            if self.windows:
+                yield LayoutPicture(id="restore-picture")
             yield OptionList(*self._options(), id="restore-panes")
             yield Static(
                 Text("r run · h hold (typed, Enter starts it) · s shell", style="dim"),
                 id="restore-keys",
             )
             with Horizontal(id="confirm-buttons"):
-                yield Button("Restore (y)", variant="warning", id="yes")
-                yield Button("Cancel (n)", variant="primary", id="no")
+                yield Button("Restore (y)", variant="warning", id="yes", compact=True)
+                yield Button("Cancel (n)", variant="primary", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        self.draw()
+
+    def draw(self) -> None:
+        """The window to be built, to scale (`w` shows the next one)."""
+        if not self.windows:
+            return
+        window = pick(self.windows, self.window_index)
+        picture = self.query_one(LayoutPicture)
+        picture.show(window)
+        if window is not None:
+            at = [w.index for w in self.windows].index(window.index) + 1
+            title = plain(f"will be built: window {window.index}:{window.name}")
+            if len(self.windows) > 1:
+                title.append(f" {at}/{len(self.windows)} (w: next)")
+            picture.border_title = title
+
+    def action_next_window(self) -> None:
+        indexes = [w.index for w in self.windows]
+        current = pick(self.windows, self.window_index)
+        if current is not None:
+            self.window_index = indexes[(indexes.index(current.index) + 1) % len(indexes)]
+            self.draw()
 
     def _summary(self) -> str:
         return visible(self.preview.lines[0]) if self.preview.lines else ""
