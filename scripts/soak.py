@@ -3,6 +3,7 @@
 user's): a fixed, scripted mix repeated until the time is up, then the verdicts counted.
 
     .venv/bin/python scripts/soak.py [--minutes 30] [--faults 0] [--seed 1] [--json]
+                                     [--busy N] [--kinds stop,crash,...]
 
 Each cycle of the mix, in a `play` session beside the chaos field's sessions (vim, less,
 top, tail -f, a pipeline): shells ended with `exit` (after a success and after a failure),
@@ -13,9 +14,11 @@ must journal no non-healthy verdict and take no action; tmux's lost exit statuse
 SIGCHLD bug) are counted from the watcher's --verbose log ("send SIGCHLD"), and must be
 more than 0 or the soak never met the bug.
 
-With `--faults N`, N faults from scripts/chaos.py are injected at even intervals during
-the same mix; each must be detected with the right kind (the journal's verdict) and
-repaired (read from /proc and tmux), and no verdict may fall outside a fault's window.
+`--busy N` runs N busy loops (`while :; do :; done`, recorded and killed by pid) for the
+whole soak: a machine with no CPU to spare. With `--faults N`, N faults from
+scripts/chaos.py (of `--kinds`, default all) are injected at even intervals during the
+same mix; each must be detected with the right kind (the journal's verdict) and repaired
+(read from /proc and tmux), and no verdict may fall outside a fault's window.
 """
 
 from __future__ import annotations
@@ -210,9 +213,12 @@ def lost_statuses(fld: Field) -> int:
     return count
 
 
-def run(minutes: float, faults: int, seed: int) -> dict[str, object]:
+def run(
+    minutes: float, faults: int, seed: int, busy: int = 0, kinds: list[str] | None = None
+) -> dict[str, object]:
     fld = Field.create()
     injected: list[InjectedFault] = []
+    loops: list[subprocess.Popen[bytes]] = []
     try:
         for name in LAYOUT:
             fld.build_session(name)
@@ -222,6 +228,7 @@ def run(minutes: float, faults: int, seed: int) -> dict[str, object]:
             raise SystemExit(f"the programs did not start: {campaign.not_restarted()}")
         fld.start_watcher()
         time.sleep(3)
+        loops = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(busy)]
         player = Player(fld)
         rng = random.Random(seed)
         started = time.monotonic()
@@ -234,7 +241,7 @@ def run(minutes: float, faults: int, seed: int) -> dict[str, object]:
                   f"{lost_statuses(fld)} lost statuses", file=sys.stderr, flush=True)  # fmt: skip
             due = next_fault is not None and time.monotonic() >= next_fault
             if due and every and len(injected) < faults:
-                kind = rng.choice(sorted(FAULT_KINDS))
+                kind = rng.choice(sorted(kinds or FAULT_KINDS))
                 injected.append(inject(campaign, kind))
                 last = injected[-1]
                 note = f"detected={last.detected} repaired={last.repaired} {last.seconds:.2f}s"
@@ -242,8 +249,11 @@ def run(minutes: float, faults: int, seed: int) -> dict[str, object]:
                 next_fault += every
         time.sleep(2)
         journal = fld.journal()
-        return summarize(fld, player.tally, journal, injected, minutes)
+        return {**summarize(fld, player.tally, journal, injected, minutes), "busy_loops": busy}
     finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
         fld.close()
 
 
@@ -333,9 +343,15 @@ def main() -> int:
     parser.add_argument("--faults", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--busy", type=int, default=0, help="busy loops pinning the CPUs")
+    parser.add_argument("--kinds", default="", help="fault kinds to draw from (comma-separated)")
     args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = sorted(set(kinds) - set(FAULT_KINDS))
+    if unknown:
+        parser.error(f"unknown fault kinds {unknown}; known: {sorted(FAULT_KINDS)}")
     stop_on_sigterm()
-    summary = run(args.minutes, args.faults, args.seed)
+    summary = run(args.minutes, args.faults, args.seed, args.busy, kinds)
     print(json.dumps(summary, indent=2) if args.json else _text(summary))
     healthy = summary["false_verdicts"] == 0 and summary["stray_actions"] == 0
     faults_ok = summary["faults_detected_right"] == summary["faults_repaired"] == args.faults
