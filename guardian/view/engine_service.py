@@ -25,6 +25,7 @@ from guardian.operations.snapshot import take_snapshot
 from guardian.tmux.names import unvis_session_name
 from guardian.tmux.targets import ServerTarget
 from guardian.view.details import checkpoint_rows, history_rows, session_detail
+from guardian.view.handover import Handover
 from guardian.view.overview import OverviewReader
 from guardian.view.rows import (
     CheckpointRow,
@@ -67,6 +68,7 @@ class EngineService:
         self._locks: AbstractContextManager[None] | None = None
         self._reader = OverviewReader(engine)
         self._comebacks: tuple[object, dict[str, str]] = (None, {})
+        self._handover = Handover(engine)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -88,6 +90,11 @@ class EngineService:
             self._locks.__exit__(None, None, None)
             self._locks = None
 
+    def _hand_over_if_asked(self) -> None:
+        """A watcher started with `--take-over` asks: this window stops guarding."""
+        if self._monitor is not None and self._handover.asked():
+            self.stop()
+
     @property
     def guarding(self) -> bool:
         return self._monitor is not None
@@ -95,7 +102,8 @@ class EngineService:
     # -- reading -------------------------------------------------------------------------
 
     async def poll(self) -> Overview:
-        if self._monitor is None:
+        self._hand_over_if_asked()
+        if self._monitor is None and not self._handover.waiting():
             self.start()  # the watcher may have stopped: then this window guards
         monitor = self._monitor
         if monitor is not None:
