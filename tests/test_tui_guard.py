@@ -121,3 +121,27 @@ async def test_watch_take_over_makes_the_ui_hand_its_guard_over(
             watcher.wait(10)
         await until(pilot, lambda: "this UI guards" in guard_line(app), 15)
         assert app.service.guarding  # type: ignore[attr-defined]
+
+
+@pytest.mark.tmux
+def test_recover_while_another_ui_guards_names_that_ui_not_a_watcher(
+    tmux_server: PrivateServer, hermetic_env: Path
+) -> None:
+    from guardian.view.rows import SessionRow
+
+    tmux_server.cmd("new-session", "-d", "-s", "work")
+    first = EngineService(engine_for(tmux_server, hermetic_env / "state", SETTINGS))
+    first.start()
+    try:
+        second = EngineService(engine_for(tmux_server, hermetic_env / "state", SETTINGS))
+        second.start()
+        assert not second.guarding
+        row = SessionRow(
+            server=str(tmux_server.socket), socket_path=str(tmux_server.socket), name="work",
+            health="healthy", evidence=(), attached=False, windows=1, panes=1,
+        )  # fmt: skip
+        said = second.recover(row)
+    finally:
+        first.stop()
+    assert f"asked the tmux-guardian UI (pid {os.getpid()}) that guards it" in said
+    assert "watcher pid" not in said
