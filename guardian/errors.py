@@ -51,5 +51,9 @@ class WatcherBusyError(Exception):
     """Another watcher guards this server."""
 
 
+class UiGuardsError(WatcherBusyError):
+    """A UI guards this server while it is open (it can hand over to a watcher)."""
+
+
 class ServiceError(Exception):
     """An action of the UI that did not happen; the message is one line for a notification."""

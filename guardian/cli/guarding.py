@@ -19,6 +19,7 @@ def cmd_watch(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         recover=not args.no_recover,
         quiet=args.quiet,
         verbose=args.verbose,
+        take_over=args.take_over,
     )
 
 

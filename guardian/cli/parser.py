@@ -179,6 +179,11 @@ def _guarding_commands(commands: _Commands) -> None:
     watch.add_argument("--no-recover", action="store_true", help="only classify and journal")
     watch.add_argument("--quiet", action="store_true", help="log to the file only")
     watch.add_argument("--verbose", action="store_true", help="log every poll's details")
+    watch.add_argument(
+        "--take-over",
+        action="store_true",
+        help="a tmux-guardian UI that guards the server hands its guard over to this watcher",
+    )
 
     hist = commands.add(
         "history", "the recovery journal: verdicts and actions, oldest first", json=True

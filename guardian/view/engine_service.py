@@ -25,6 +25,7 @@ from guardian.operations.snapshot import take_snapshot
 from guardian.tmux.names import unvis_session_name
 from guardian.tmux.targets import ServerTarget
 from guardian.view.details import checkpoint_rows, history_rows, session_detail
+from guardian.view.handover import Handover
 from guardian.view.overview import OverviewReader
 from guardian.view.rows import (
     CheckpointRow,
@@ -35,7 +36,7 @@ from guardian.view.rows import (
     SessionRow,
 )
 from guardian.watch.guard import GuardOptions
-from guardian.watch.locks import watch_locks, watcher_pid
+from guardian.watch.locks import guard_holder, watch_locks
 from guardian.watch.monitor import Monitor
 from guardian.watch.status import watcher_live_state
 from recovery.programs import Mode
@@ -67,6 +68,7 @@ class EngineService:
         self._locks: AbstractContextManager[None] | None = None
         self._reader = OverviewReader(engine)
         self._comebacks: tuple[object, dict[str, str]] = (None, {})
+        self._handover = Handover(engine)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -88,6 +90,11 @@ class EngineService:
             self._locks.__exit__(None, None, None)
             self._locks = None
 
+    def _hand_over_if_asked(self) -> None:
+        """A watcher started with `--take-over` asks: this window stops guarding."""
+        if self._monitor is not None and self._handover.asked():
+            self.stop()
+
     @property
     def guarding(self) -> bool:
         return self._monitor is not None
@@ -95,7 +102,8 @@ class EngineService:
     # -- reading -------------------------------------------------------------------------
 
     async def poll(self) -> Overview:
-        if self._monitor is None:
+        self._hand_over_if_asked()
+        if self._monitor is None and not self._handover.waiting():
             self.start()  # the watcher may have stopped: then this window guards
         monitor = self._monitor
         if monitor is not None:
@@ -217,18 +225,25 @@ class EngineService:
         if watcher is None:
             return f"recovering '{row.name}' now in this window{how}"
         return (
-            f"asked watcher pid {watcher['watcher_pid']} to recover '{row.name}' at its next "
+            f"asked {watcher['who']} to recover '{row.name}' at its next "
             f"poll (every {watcher.get('interval') or self.interval:g} s){how}"
         )
 
     def _watcher_of(self, socket_path: str) -> dict[str, object] | None:
         """The watcher guarding this server: its pid, whether it recovers, its interval."""
         target = self._target(socket_path)
-        pid = watcher_pid(self.engine.state_dir, target)
-        if pid is None:
+        holder = guard_holder(self.engine.state_dir, target)
+        if holder is None:
             return None
         live = watcher_live_state(self.engine, target) or {}
-        return {"watcher_pid": pid, **{k: live[k] for k in ("recovers", "interval") if k in live}}
+        who = f"watcher pid {holder.pid}"
+        if holder.who == "ui":
+            who = f"the tmux-guardian UI (pid {holder.pid}) that guards it"
+        return {
+            "watcher_pid": holder.pid,
+            "who": who,
+            **{k: live[k] for k in ("recovers", "interval") if k in live},
+        }
 
     def forget(self, row: SessionRow) -> str:
         forget_session(self.engine, row.socket_path, row.name)

@@ -12,6 +12,7 @@ from guardian.errors import TmuxError
 from guardian.operations.engine import Engine
 from guardian.tmux.targets import ServerTarget
 from guardian.view.rows import Overview, SessionRow
+from guardian.watch.locks import guard_holder
 from guardian.watch.monitor import Monitor
 from guardian.watch.status import read_status
 from recovery.journal import Journal
@@ -36,6 +37,18 @@ def last_recoveries(engine: Engine) -> Recoveries:
             outcome = (entry.outcome or "").split(":", 1)[0]
             last[(entry.server, entry.session)] = f"{entry.at.astimezone():%H:%M:%S} {outcome}"
     return last
+
+
+def who_guards(engine: Engine, target: ServerTarget, last_poll_age: float | None) -> str:
+    """Who guards a server this UI does not: a watcher, another UI, or nobody."""
+    holder = guard_holder(engine.state_dir, target)
+    where = target.socket_path
+    if holder is None:
+        return f"nobody guards {where}: no watcher runs"
+    if holder.who == "ui":
+        return f"a tmux-guardian UI (pid {holder.pid}) guards {where} while it is open"
+    age = f", last poll {last_poll_age:.1f}s ago" if last_poll_age is not None else ""
+    return f"watcher pid {holder.pid} guards {where}{age}"
 
 
 class OverviewReader:
@@ -83,10 +96,10 @@ class OverviewReader:
                     problems.append(f"{guard.target.label}: {probe.message}")
             rows += [self.row(guard.target, view.as_dict()) for view in guard.views]
             rows += self.saved_only(guard.target, {view.verdict.session for view in guard.views})
-        labels = ", ".join(t.label for t in self.engine.servers)
+        paths = ", ".join(t.socket_path for t in self.engine.servers)
         return Overview(
             tuple(self.dated(rows)),
-            f"guarding {labels} in this window (no watcher running)",
+            f"this UI guards {paths}: no watcher runs",
             tuple(problems),
             time.time(),
         )
@@ -108,12 +121,10 @@ class OverviewReader:
         for target in self.engine.servers:
             shown = {r.name for r in rows if r.socket_path == target.socket_path}
             rows += self.saved_only(target, shown)
-        pids = [s for s in status.servers if s.get("watcher_pid")]
-        guard = (
-            f"watcher pid {pids[0]['watcher_pid']} guards, last poll "
-            f"{pids[0]['last_poll_age']:.1f}s ago"
-            if pids
-            else "not guarded: no watcher"
+        ages = {s["server"]: s.get("last_poll_age") for s in status.servers}
+        guard = "; ".join(
+            who_guards(self.engine, target, ages.get(target.label))
+            for target in self.engine.servers
         )
         return Overview(tuple(self.dated(rows)), guard, tuple(problems), time.time())
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from guardian.errors import WatcherBusyError
+from guardian.errors import UiGuardsError, WatcherBusyError
 from guardian.tmux.targets import ServerTarget
 from recovery.files import ensure_private_dir
 from recovery.may_run.text import visible
@@ -39,6 +41,62 @@ def watcher_pid(state_dir: Path, target: ServerTarget) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who guards a server: `watcher`, or `ui` (a UI guarding while it is open)."""
+
+    pid: int
+    who: str
+
+
+def guard_holder(state_dir: Path, target: ServerTarget) -> Holder | None:
+    """Whoever holds this server's lock (ours, else the one keyed by its socket alone,
+    which a watcher with another state dir holds too); None when nobody guards it."""
+    for path in (lock_path(state_dir, target), server_lock_path(target)):
+        text = _held(path)
+        if text is not None:
+            pid, _where, who = [*text.split("\n"), "", ""][:3]
+            return Holder(int(pid) if pid.isdigit() else -1, who or "watcher")
+    return None
+
+
+def _held(path: Path) -> str | None:
+    """What a lock file held by someone says; None when nobody holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(fd, 4096, 0).decode(errors="replace").strip()
+    finally:
+        os.close(fd)
+    return None
+
+
+def handover_path(target: ServerTarget) -> Path:
+    """Where a watcher started with `--take-over` asks a UI that guards to hand over."""
+    return runtime_dir() / f"watch-{server_key(target.socket_path)}.handover"
+
+
+def handover_asked(target: ServerTarget) -> int | None:
+    """The pid of a live watcher asking to take this server over, if one asks."""
+    try:
+        text = handover_path(target).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return int(text)
+
+
 def runtime_dir() -> Path:
     """Where per-server locks live whatever the state dir: `$XDG_RUNTIME_DIR/tmux-guardian`,
     else `/tmp/tmux-guardian-UID`; ours alone (a directory another user made is refused)."""
@@ -57,22 +115,50 @@ def server_lock_path(target: ServerTarget) -> Path:
 
 @contextlib.contextmanager
 def watch_locks(
-    state_dir: Path, targets: tuple[ServerTarget, ...], who: str = "watcher"
+    state_dir: Path,
+    targets: tuple[ServerTarget, ...],
+    who: str = "watcher",
+    take_over: float = 0.0,
 ) -> Iterator[None]:
     """`who`: `watcher`, or `ui` for a UI that guards while it is open (a person is told
-    which one holds a server)."""
+    which one holds a server). `take_over`: seconds a watcher waits for a UI that guards
+    to hand over, having asked it to (a watcher is never asked)."""
     fds: list[int] = []
     try:
         for target in targets:
             path = lock_path(state_dir, target)
             ensure_private_dir(path.parent)
             pid = os.getpid()
-            fds.append(_lock(path, f"{pid}\n\n{who}", target))
-            fds.append(_lock(server_lock_path(target), f"{pid}\n{state_dir}\n{who}", target))
+            holders = (
+                (path, f"{pid}\n\n{who}"),
+                (server_lock_path(target), f"{pid}\n{state_dir}\n{who}"),
+            )
+            for lock, holder in holders:
+                fds.append(_taken_over(lock, holder, target, take_over))
         yield
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def _taken_over(path: Path, holder: str, target: ServerTarget, wait: float) -> int:
+    """The lock, asking a UI that holds it to hand over and waiting up to `wait` s."""
+    deadline = time.monotonic() + wait
+    asked = False
+    try:
+        while True:
+            try:
+                return _lock(path, holder, target)
+            except UiGuardsError:
+                if time.monotonic() >= deadline:
+                    raise
+                if not asked:
+                    handover_path(target).write_text(f"{os.getpid()}\n", encoding="utf-8")
+                    asked = True
+                time.sleep(0.1)
+    finally:
+        if asked:
+            handover_path(target).unlink(missing_ok=True)
 
 
 def _lock(path: Path, holder: str, target: ServerTarget) -> int:
@@ -87,9 +173,10 @@ def _lock(path: Path, holder: str, target: ServerTarget) -> int:
         pid, where, who = [*text.split("\n"), "", ""][:3]
         also = f", state dir {visible(where)}" if where else ""
         if who == "ui":
-            raise WatcherBusyError(
+            raise UiGuardsError(
                 f"a tmux-guardian UI (pid {pid or '?'}{also}) guards {target.label} while it "
-                "is open: close it, then start the watcher"
+                "is open: quit it (q), or start the watcher with `watch --take-over` and the "
+                "UI hands its guard over to the watcher"
             ) from None
         raise WatcherBusyError(
             f"another watcher (pid {pid or '?'}{also}) already guards {target.label}: "

@@ -57,8 +57,10 @@ def run_watch(
     recover: bool,
     quiet: bool = False,
     verbose: bool = False,
+    take_over: bool = False,
 ) -> int:
-    with watch_locks(engine.state_dir, engine.servers):
+    """`take_over`: a UI that guards is asked to hand over (waiting up to 30 s for it)."""
+    with watch_locks(engine.state_dir, engine.servers, take_over=30.0 if take_over else 0.0):
         setup_logging(engine.state_dir, quiet=quiet, verbose=verbose)
         options = GuardOptions(recover=recover)
         monitor = Monitor(engine, options, interval=interval)
