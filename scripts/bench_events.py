@@ -72,6 +72,11 @@ def summary(label: str, times: list[float]) -> None:
     print("  runs: " + ", ".join(f"{t:.2f}" for t in times))
 
 
+def lost(log: str) -> int:
+    """Exit statuses tmux lost (its SIGCHLD bug, FIELD_NOTES): the watcher asked it to reap."""
+    return sum("send SIGCHLD" in line for line in log.splitlines())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
@@ -93,7 +98,10 @@ def main() -> int:
         argv = [str(VENV_BIN / "tmux-guardian"), "-S", str(server.socket), "--state-dir"]
         argv += [str(state), "--config", str(config), "watch", "--interval", str(args.interval)]
         watcher = subprocess.Popen(
-            [*argv, "--quiet"], env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [*argv, "--quiet", "--verbose"],
+            env=server.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             time.sleep(1)
@@ -114,6 +122,8 @@ def main() -> int:
                 pane_times.append(done - killed)
                 time.sleep(rng.uniform(1.5, 2.5))  # past the follow-up polls
             summary("kill -9 of a pane's tail -> running again", pane_times)
+            log = (state / "watch.log").read_text()
+            print(f"  exit statuses tmux lost (the watcher sent SIGCHLD): {lost(log)}")
             crash_times = []
             for _ in range(args.runs):
                 time.sleep(rng.uniform(2.0, 3.0))

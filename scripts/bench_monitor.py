@@ -103,9 +103,11 @@ def start_watcher(
     )
 
 
-def soak(server: BenchServer, watcher: psutil.Process, seconds: float, label: str) -> None:
+def soak(
+    server: BenchServer, watcher: psutil.Process, seconds: float, label: str, warmup: float
+) -> None:
     tmux = psutil.Process(int(server.tmux("display-message", "-p", "#{pid}").strip()))
-    time.sleep(3)  # past start-up and the first checkpoints
+    time.sleep(warmup)  # past start-up (and, at 70 s, the first checkpoints and their spares)
     w0, t0, wall0 = sum(watcher.cpu_times()[:2]), sum(tmux.cpu_times()[:2]), time.monotonic()
     rss = 0
     while time.monotonic() - wall0 < seconds:
@@ -150,6 +152,9 @@ def main() -> int:
         "--interval", type=float, default=None, help="the watcher's interval (default: its own)"
     )
     parser.add_argument(
+        "--warmup", type=float, default=3, help="seconds after start before the soak counts"
+    )
+    parser.add_argument(
         "--agents", type=int, default=0, help="agents (stand-ins) running in that many panes"
     )
     args = parser.parse_args()
@@ -171,7 +176,7 @@ def main() -> int:
             process = psutil.Process(watcher.pid)
             if args.soak > 0:
                 label = f"{args.interval:g}s interval" if args.interval else "default settings"
-                soak(server, process, args.soak, label)
+                soak(server, process, args.soak, label, args.warmup)
             if args.crashes > 0:
                 crashes(server, args.crashes, total, state)
         finally:

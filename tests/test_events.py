@@ -303,3 +303,53 @@ def test_a_deliberate_kill_server_heard_at_once_is_still_no_crash(
     log = (state / "watch.log").read_text()
     assert "crashed" not in log and "rebuild" not in log, log
     assert "Traceback" not in err, err
+
+
+async def test_between_full_reads_only_a_heartbeat_and_a_stopped_server_is_read_at_once(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """With its ends heard, the watcher reads the whole server every third interval; the
+    rounds between only ask its control client for a heartbeat. A heartbeat that finds
+    the server stopped calls a full read at once (and the freeze is seen)."""
+    import asyncio
+
+    from config.settings import Settings
+    from guardian.operations.engine import Engine
+    from guardian.watch.guard import GuardOptions
+    from guardian.watch.monitor import FULL_EVERY, Monitor
+    from recovery.journal import Journal
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "w")
+    target = ServerTarget.at_path(str(t.socket))
+    monitor = Monitor(Engine(Settings(), state_dir, (target,)), GuardOptions(), interval=0.1)
+    guard = monitor.guards[0]
+    reads: list[float] = []
+    real_read = guard.adapter.read_server
+
+    def counted(**kw: bool) -> object:
+        reads.append(time.monotonic())
+        return real_read(**kw)
+
+    guard.adapter.read_server = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    running = asyncio.create_task(monitor.run(stop))
+    try:
+        await asyncio.sleep(1.5)  # past the first poll's follow-ups: quiet rounds
+        rounds, reads_before = monitor.polls, len(reads)
+        await asyncio.sleep(1.2)
+        quiet_rounds, quiet_reads = monitor.polls - rounds, len(reads) - reads_before
+        assert quiet_rounds >= 6
+        assert quiet_reads <= quiet_rounds // FULL_EVERY + 1
+        pid = t.pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(0.5)
+        finally:
+            os.kill(pid, signal.SIGCONT)  # (the watcher thaws it itself: never left stopped)
+    finally:
+        stop.set()
+        await running
+        monitor.release()
+    frozen = [e for e in Journal(state_dir).read() if e.kind == "verdict" and e.health == "frozen"]
+    assert [e.session for e in frozen] == ["w"]

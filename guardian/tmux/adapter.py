@@ -146,9 +146,13 @@ class TmuxAdapter:
             self._control = None
 
     @property
+    def control(self) -> ControlClient | None:
+        """The control client while it lives (never starts one)."""
+        return self._control if self._control is not None and self._control.alive else None
+
+    @property
     def control_client_pid(self) -> int | None:
-        control = self._control
-        return control.process.pid if control is not None and control.alive else None
+        return self.control.process.pid if self.control is not None else None
 
     # -- reading -------------------------------------------------------------------------
 

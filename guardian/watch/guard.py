@@ -33,6 +33,7 @@ from recovery.breaker import BreakerState
 from recovery.classifier import ClassifyInput, ClassifyResult, classify_server
 from recovery.health import Verdict
 from recovery.journal import Journal
+from recovery.models import ServerState
 from recovery.observations import ClosedEvent, ServerMemory, ServerProbe
 from recovery.shared import SharedState, SharedStore
 from recovery.store import CheckpointStore
@@ -100,6 +101,7 @@ class ServerGuard:
         self.last_probe: ServerProbe | None = None
         self.program_probes = ProbeCache()
         self.hearing: Hearing | None = None
+        self.last_verdicts: list[Verdict] = []
         self.server_line = ServerCommandLine()
 
     def listen(self, nudge: Callable[[str], None]) -> None:
@@ -111,6 +113,13 @@ class ServerGuard:
         return self.actions.breakers
 
     # -- one poll ------------------------------------------------------------------------
+
+    def look(self, full: bool = True) -> list[Verdict]:
+        """A full poll; or, when `full` is False and the server's ends are heard, only a
+        heartbeat (guardian/watch/hearing.py), with a full poll at once if it fails."""
+        if not full and self.hearing is not None and self.hearing.all_quiet(self.memory.pid):
+            return self.last_verdicts
+        return self.poll()
 
     def poll(self) -> list[Verdict]:
         now = self.clock()
@@ -144,6 +153,7 @@ class ServerGuard:
         )
         self.starting = False
         self.polls += 1
+        self.last_verdicts = verdicts
         return verdicts
 
     def _read_shared(self) -> SharedView:
@@ -207,19 +217,9 @@ class ServerGuard:
         )
 
     def _saved_by_server(self, probe: ServerProbe, shared: SharedView) -> dict[str, int]:
-        """At the first poll, for each session of the restore set the live server lacks:
-        the pid of the server it was last saved from."""
         if not self.starting or probe.state is None:
             return {}
-        live = {s.name for s in probe.state.sessions}
-        found = {}
-        for name in shared.restore_set:
-            if name in live:
-                continue
-            newest = self.store.newest(self.target.socket_path, name)
-            if newest is not None and newest.checkpoint.server.pid is not None:
-                found[name] = newest.checkpoint.server.pid
-        return found
+        return saved_by_server(self.store, self.target.socket_path, probe.state, shared)
 
     def _vanished(self, probe: ServerProbe) -> bool:
         return (
@@ -269,3 +269,19 @@ def rebooted_since_checkpoint(store: CheckpointStore, socket_path: str) -> bool:
     except Exception:
         return False
     return bool(recorded) and recorded != boot_id()
+
+
+def saved_by_server(
+    store: CheckpointStore, socket_path: str, state: ServerState, shared: SharedView
+) -> dict[str, int]:
+    """At the first poll, for each session of the restore set the live server lacks: the
+    pid of the server it was last saved from."""
+    live = {s.name for s in state.sessions}
+    found = {}
+    for name in shared.restore_set:
+        if name in live:
+            continue
+        newest = store.newest(socket_path, name)
+        if newest is not None and newest.checkpoint.server.pid is not None:
+            found[name] = newest.checkpoint.server.pid
+    return found

@@ -5,10 +5,13 @@ on the server's process and each pane's. An end heard is a prompt to look, never
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
+from guardian.errors import TmuxError
 from guardian.tmux.adapter import TmuxAdapter
 from guardian.tmux.exits import ExitWatch
+from guardian.tmux.servers import process_state
 from recovery.observations import ServerProbe
 
 WAKING_NOTICES = frozenset(
@@ -34,6 +37,21 @@ class Hearing:
         """Listen for the processes this poll saw."""
         if probe.state is not None:
             self.exits.watch(processes(probe))
+
+    def all_quiet(self, server_pid: int | None) -> bool:
+        """A heartbeat between full reads: the socket is there, the server is not stopped
+        and answers its control client at once. Anything else calls for a full read."""
+        socket_path = self.adapter.target.socket_path
+        if server_pid is None or not os.path.exists(socket_path):
+            return False
+        control = self.adapter.control
+        if control is None or process_state(server_pid) not in ("S", "R"):
+            return False
+        try:
+            control.request([["display-message", "-p", "."]], self.adapter.timeout)
+        except TmuxError:
+            return False
+        return True
 
     def close(self) -> None:
         self.adapter.close_control_client()

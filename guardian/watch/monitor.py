@@ -28,6 +28,9 @@ log = logging.getLogger("tmux_guardian")
 SETTLE = 0.03
 """After a nudge, before the poll: the other ends of the same event (every pane of a
 closed session, the server's socket) arrive together."""
+FULL_EVERY = 3
+"""Between events, a full read of every server each FULL_EVERY intervals; the rounds in
+between only check that each server answers (its control client) and is not stopped."""
 FOLLOW_UPS = (0.3, 1.0)
 """Polls this long after a nudge: tmux records an exit when it reaps the process, a
 moment after the kernel said it ended (and Debian's tmux needs asking, FIELD_NOTES)."""
@@ -87,9 +90,11 @@ class Monitor:
     def current_interval(self) -> float:
         return self.interval * (WIDEN if self.pressure.high else 1.0)
 
-    async def poll_once(self) -> list[Verdict]:
+    async def poll_once(self, full: bool = True) -> list[Verdict]:
+        """One round: every guard reads its server (`full`), or only checks its heartbeat."""
         self._sense_pressure()
-        results = await asyncio.gather(*(asyncio.to_thread(guard.poll) for guard in self.guards))
+        looks = (asyncio.to_thread(guard.look, full) for guard in self.guards)
+        results = await asyncio.gather(*looks)
         if self.write_live_state:
             await asyncio.to_thread(self._write_live_states)
         await self.outputs.after_poll(self.guards, time.time())
@@ -115,10 +120,12 @@ class Monitor:
             for guard in self.guards:
                 guard.listen(self.nudge)
         follow_ups: list[float] = []
+        beats = 0  # rounds since the last full read
         while not stop.is_set():
             started = loop.time()
+            full, beats = beats == 0, (beats + 1) % FULL_EVERY
             try:
-                await self.poll_once()
+                await self.poll_once(full)
             except TmuxMissingError:
                 raise  # nothing can be guarded: say so once and stop, never a log every second
             except TmuxError as exc:
@@ -133,6 +140,8 @@ class Monitor:
                 now = loop.time()
                 follow_ups = [now + later for later in FOLLOW_UPS]
                 await asyncio.sleep(SETTLE)
+            if follow_ups:
+                beats = 0  # prompted to look (now, or a follow-up): a full read
 
     async def _wait(self, stop: asyncio.Event, delay: float) -> bool:
         """Sleep until `delay` passed, `stop` or a nudge; True for a nudge."""
