@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -116,6 +117,9 @@ class Settings(_Strict):
         description="panes running these programs are never captured (capture_contents)",
     )  # fmt: skip
     restore_on_start: bool = True
+    ui_theme: Literal["dark", "light", "terminal-dark", "terminal-light"] = Field(
+        "dark", description="the UI's colours; terminal-*: your terminal's own palette (ANSI)"
+    )
     kill_frozen_server: bool = False
     grace_period: float = Field(10.0, ge=0, le=3600)
     freeze_grace: float = Field(2.0, ge=0, le=3600, description="how long a pane may stay stopped")

@@ -80,3 +80,27 @@ async def test_no_color_is_respected_and_health_is_said_in_words(
     coloured = {c for c in colours if not c[0:2] == c[2:4] == c[4:6]} - {"c5c8c6"}
     # (c5c8c6: the screenshot's own default foreground, not the app's)
     assert colours and not coloured, coloured
+
+
+@pytest.mark.parametrize(
+    ("setting", "theme", "ansi"),
+    [("dark", "textual-dark", False), ("terminal-dark", "ansi-dark", True),
+     ("terminal-light", "ansi-light", True)],
+)  # fmt: skip
+async def test_ui_theme_terminal_uses_the_terminals_own_palette(
+    setting: str, theme: str, ansi: bool
+) -> None:
+    """config `ui_theme = "terminal-dark"`: Textual's ANSI theme, in the terminal's own
+    colours (what a person set in their terminal is what they see)."""
+    app = GuardianApp(FakeService(4), clock=lambda: NOW, theme=setting)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert app.theme == theme and app.ansi_color is ansi
+        assert "● healthy" in screen_text(app)
+
+
+def test_a_ui_theme_that_does_not_exist_names_the_key() -> None:
+    from config.loading import ConfigError, settings_from_mapping
+
+    with pytest.raises(ConfigError, match="ui_theme"):
+        settings_from_mapping({"ui_theme": "neon"}, source="config.toml")

@@ -43,6 +43,15 @@ if TYPE_CHECKING:
     from guardian.operations.engine import Engine
 
 
+THEMES = {
+    "dark": "textual-dark",
+    "light": "textual-light",
+    "terminal-dark": "ansi-dark",
+    "terminal-light": "ansi-light",
+}
+"""config `ui_theme` -> Textual's theme."""
+
+
 class GuardianApp(SessionActions):
     """One screen a person understands at a glance."""
 
@@ -63,8 +72,16 @@ class GuardianApp(SessionActions):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, service: GuardianService, *, clock: Callable[[], float] = time.time) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        service: GuardianService,
+        *,
+        clock: Callable[[], float] = time.time,
+        theme: str = "dark",
+    ) -> None:
+        # terminal-*: Textual's ANSI themes, in the terminal's own palette
+        super().__init__(ansi_color=theme.startswith("terminal-"))
+        self.theme = THEMES.get(theme, "textual-dark")
         self.service = service
         self.clock = clock
         self.overview: Overview | None = None
@@ -258,5 +275,5 @@ def _sessions_title(rows: tuple[SessionRow, ...]) -> Text:
 def run_app(engine: Engine) -> int:
     from guardian.view import EngineService
 
-    GuardianApp(EngineService(engine)).run()
+    GuardianApp(EngineService(engine), theme=engine.settings.ui_theme).run()
     return 0
