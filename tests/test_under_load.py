@@ -90,6 +90,7 @@ async def test_under_pressure_the_watcher_polls_less_often_and_says_so(
     await monitor.poll_once()
     assert monitor.current_interval == 6
     assert monitor.guards[0].under_pressure is True
+    assert monitor.guards[0].program_probes.reprobe_after == 30.0  # costly probes less often
     live = json.loads(next((state_dir / "live").rglob("*.json")).read_text())
     assert live["pressure"] == "CPU pressure 80% (PSI some avg10)" and live["interval"] == 6
     monitor.release()

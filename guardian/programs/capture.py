@@ -52,6 +52,8 @@ class ProbeCache:
     `REPROBE_AFTER` seconds; those of panes no longer seen are dropped."""
 
     entries: dict[tuple[str, int, float], tuple[float, _Probe | None]] = field(default_factory=dict)
+    reprobe_after: float = REPROBE_AFTER
+    """Longer while the machine is short of CPU (the monitor sets it)."""
 
     def probe(self, pane: PaneState) -> _Probe | None:
         program = pane.program
@@ -60,7 +62,7 @@ class ProbeCache:
         key = (pane.pane_id, program.pid, program.started_at)
         now = time.monotonic()
         cached = self.entries.get(key)
-        if cached is not None and now - cached[0] < REPROBE_AFTER:
+        if cached is not None and now - cached[0] < self.reprobe_after:
             found = cached[1]
             return None if found is None else _Probe(found.pane_id, found.strategy,
                                                      found.process, found.found)  # fmt: skip

@@ -16,10 +16,11 @@ from collections.abc import Callable
 
 from guardian.errors import TmuxError, TmuxMissingError
 from guardian.operations.engine import Engine
+from guardian.programs.capture import REPROBE_AFTER
 from guardian.watch.guard import GuardOptions, ServerGuard
 from guardian.watch.live_state import live_state_path
 from guardian.watch.outputs import WatchOutputs
-from guardian.watch.pressure import WIDEN, CpuPressure, read_pressure
+from guardian.watch.pressure import SLOWER, WIDEN, CpuPressure, read_pressure
 from recovery.files import atomic_write, ensure_private_dir
 from recovery.health import Verdict
 
@@ -85,6 +86,8 @@ class Monitor:
         self.pressure = pressure
         for guard in self.guards:
             guard.under_pressure = pressure.high
+            # programs' own files (agents' conversations) are read less often too
+            guard.program_probes.reprobe_after = REPROBE_AFTER * (SLOWER if pressure.high else 1)
 
     @property
     def current_interval(self) -> float:

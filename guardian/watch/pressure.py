@@ -14,6 +14,9 @@ LOAD_PER_CPU_HIGH = 1.5
 """Without PSI: the 1-minute load average per CPU from which it is pressure."""
 WIDEN = 3.0
 """Under pressure, the poll interval is this many times the configured one."""
+SLOWER = 6.0
+"""Under pressure, programs' own files (agents' conversations) are read this many times
+less often."""
 
 
 @dataclass(frozen=True)
