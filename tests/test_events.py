@@ -353,3 +353,31 @@ async def test_between_full_reads_only_a_heartbeat_and_a_stopped_server_is_read_
         monitor.release()
     frozen = [e for e in Journal(state_dir).read() if e.kind == "verdict" and e.health == "frozen"]
     assert [e.session for e in frozen] == ["w"]
+
+
+def test_a_refused_control_client_is_not_asked_again_at_every_poll(
+    tmux_server: PrivateServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no control client may attach (here a person's hook; a tmux before 3.2 never
+    can), polls read by hand without paying for the question again each time: asked
+    again after 1 s, then 2, 4... up to a minute."""
+    from guardian.tmux import adapter as adapter_module
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "s")
+    t.cmd("set-hook", "-g", "client-attached", "display-message hi")
+    asked: list[float] = []
+    real = adapter_module.control_session
+
+    def counted(adapter: TmuxAdapter) -> str | None:
+        asked.append(time.monotonic())
+        return real(adapter)
+
+    monkeypatch.setattr(adapter_module, "control_session", counted)
+    adapter = _adapter(t)
+    started = time.monotonic()
+    while time.monotonic() - started < 3.5:
+        assert [s.name for s in adapter.read_server().sessions] == ["s"]
+        time.sleep(0.05)
+    assert adapter.control_client_pid is None
+    assert len(asked) == 3  # at 0, after 1 s, after 2 s more (the next would be at 7 s)

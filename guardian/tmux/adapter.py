@@ -34,7 +34,9 @@ from guardian.tmux.targets import ServerTarget
 from recovery.models import ServerState
 
 CONTROL_RETRY = 1.0
-"""After the control client ended or could not attach, how long polls read by hand."""
+"""After the control client ended or could not attach, how long polls read by hand; it
+doubles with each attempt that fails, up to CONTROL_RETRY_MAX."""
+CONTROL_RETRY_MAX = 60.0
 
 
 class TmuxAdapter:
@@ -48,7 +50,7 @@ class TmuxAdapter:
         self.binary = binary or os.environ.get("TMUX_GUARDIAN_TMUX") or "tmux"
         self._on_notice: Notice | None = None
         self._control: ControlClient | None = None
-        self._control_retry_at = 0.0
+        self._control_retry_at, self._control_wait = 0.0, CONTROL_RETRY
         self._panes: PaneMemo = {}
         self._pane_pids: list[int] = []
 
@@ -123,7 +125,11 @@ class TmuxAdapter:
         now = time.monotonic()
         if now < self._control_retry_at:
             return None
-        self._control_retry_at = now + CONTROL_RETRY
+        # (refused or failed again: later each time; a tmux before 3.2 never attaches)
+        self._control_retry_at, self._control_wait = (
+            now + self._control_wait,
+            min(CONTROL_RETRY_MAX, self._control_wait * 2),
+        )
         try:
             session = control_session(self)
             if session is None:
@@ -138,6 +144,7 @@ class TmuxAdapter:
             )
         except TmuxError:
             return None
+        self._control_wait = CONTROL_RETRY
         return self._control
 
     def close_control_client(self) -> None:
