@@ -70,13 +70,18 @@ def entries_by_session(engine: Engine, socket: str) -> dict[str, list[str]]:
                      if e.path.parent == d] for d in store.session_dirs(socket)}  # fmt: skip
 
 
-async def poll_until_healthy(monitor: Monitor, timeout: float = 15.0) -> list[Health]:
+async def poll_until_healthy(
+    monitor: Monitor, timeout: float = 15.0, *, after: Health | None = None
+) -> list[Health]:
+    """Poll until every session is healthy (having first been `after`: when tmux lost a
+    pane's exit status, a poll can be healthy while it is asked to reap it)."""
     seen: list[Health] = []
     deadline = time.monotonic() + timeout
     while True:
         verdicts = await monitor.poll_once()
         seen += [v.health for v in verdicts]
-        if verdicts and all(v.health is Health.HEALTHY for v in verdicts):
+        healthy = verdicts and all(v.health is Health.HEALTHY for v in verdicts)
+        if healthy and (after is None or after in seen):
             return seen
         assert time.monotonic() < deadline, verdicts
 
@@ -127,7 +132,7 @@ async def test_a_full_state_dir_thins_history_and_guarding_goes_on(
                    if line.startswith("tail ")]  # fmt: skip
         os.kill(tail, signal.SIGSEGV)  # a repair in place, its checkpoint first: no room
         wait_until(lambda: "1" in t.lines("#{pane_dead}"))
-        healths = await poll_until_healthy(monitor)
+        healths = await poll_until_healthy(monitor, after=Health.CORRUPTED)
         assert Health.CORRUPTED in healths
         assert t.lines("#{pane_dead}") == ["0", "0", "0"]
 
