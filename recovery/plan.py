@@ -59,6 +59,8 @@ class PaneLaunch(BaseModel):
     """Text typed at the shell prompt (never holding a control character)."""
     then: tuple[str, ...] = ()
     """More lines typed after it, each with Enter (a tmuxp pane's further commands)."""
+    last_unsent: bool = False
+    """The last of `then` is typed without Enter: tmuxp's `enter: false`."""
     press_enter: bool = False
     reason: str = ""
     """Why it comes back this way (held, refused), said in the output."""
@@ -94,8 +96,10 @@ class PaneLaunch(BaseModel):
         if self.kind is LaunchKind.COMMAND and self.command:
             return visible(f"runs {shlex.join(self.command)}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
-            lines = " ⏎ ".join((self.keys or "", *self.then))
-            return visible(f"shell, then runs {lines}{why}")
+            run = (self.keys or "", *self.then[: -1 if self.last_unsent else None])
+            typed = f", then '{self.then[-1]}' typed, not run, as the file says (enter: false)"
+            unsent = typed if self.last_unsent else ""
+            return visible(f"shell, then runs {' ⏎ '.join(run)}{unsent}{why}")
         if self.kind is LaunchKind.TYPED:
             return visible(f"shell, with '{self.keys}' typed, not run (Enter runs it){why}")
         if self.kind is LaunchKind.SURVIVOR:
@@ -282,9 +286,16 @@ def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
             return PaneLaunch(kind=LaunchKind.COMMAND, command=command)
         lines = pane.typed_commands
         if len(lines) > 1 and all(typing_refusal(line) is None for line in lines):
-            # several commands stay several: each its own line, as the file gave them
+            # several commands stay several: each its own line, as the file gave them; the
+            # file may ask its last one to be typed, not run (a choice only lowers)
+            choice = pane.choice
+            unsent = choice is not None and choice.mode == "hold" and choice.command == lines[-1]
             return PaneLaunch(
-                kind=LaunchKind.RUN_IN_SHELL, keys=lines[0], then=lines[1:], press_enter=True
+                kind=LaunchKind.RUN_IN_SHELL,
+                keys=lines[0],
+                then=lines[1:],
+                press_enter=True,
+                last_unsent=unsent,
             )
         return PaneLaunch(kind=LaunchKind.RUN_IN_SHELL, keys=decision.text, press_enter=True)
     if decision.mode is LaunchMode.HOLD:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,42 @@ def test_tmuxp_window_options_are_set_before_the_layout_and_after_the_commands(
         text = t.cmd("capture-pane", "-p", "-t", f"=opts:0.{pane}")
         assert [w for w in ("one", "two", "three") if f"echo {w}" in text] == [word]
     assert not marker.exists()
+
+
+ENTER_FALSE = """\
+session_name: typed
+start_directory: {root}
+windows:
+  - window_name: w
+    panes:
+      - shell_command: 'touch {root}/pane-level-ran'
+        enter: false
+      - shell_command:
+          - 'touch {root}/first\\;'
+          - cmd: 'touch {root}/second'
+            enter: false
+"""
+
+
+def test_tmuxp_enter_false_is_typed_and_never_run_even_when_vouched(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`enter: false` (pane or command level, carried on to the commands after it, as
+    tmuxp's builder reads it): the text is typed at the prompt, never run, though the
+    file is vouched for; a command ending in `\\;` arrives ending in `;` (tmux reads the
+    argument tmuxp gives send-keys so): a command before the unsent one runs."""
+    workspace = tmp_path / "typed.yaml"
+    workspace.write_text(ENTER_FALSE.format(root=tmp_path))
+    sock = str(tmux_server.socket)
+    assert guardian("-S", sock, "import", "tmuxp", str(workspace), "--trust-commands").code == 0
+    planned = guardian("-S", sock, "restore", "typed", "--dry-run").out
+    assert "typed, not run (Enter runs it) (typed without Enter, as the file says" in planned
+    assert f"then ' touch {tmp_path}/second' typed, not run, as the file says" in planned
+    restored = guardian("-S", sock, "restore", "typed")
+    assert restored.code == 0, restored
+    screen = lambda pane: tmux_server.cmd("capture-pane", "-pJ", "-t", f"=typed:0.{pane}")  # noqa: E731
+    wait_until(lambda: f"touch {tmp_path}/pane-level-ran" in screen(0))
+    wait_until(lambda: (tmp_path / "first").exists())  # run, as tmuxp runs it
+    wait_until(lambda: screen(1).rstrip().endswith(f"touch {tmp_path}/second"))
+    time.sleep(1.0)  # more than enough for a command that had been run to act
+    assert not (tmp_path / "pane-level-ran").exists() and not (tmp_path / "second").exists()

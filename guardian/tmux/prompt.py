@@ -127,6 +127,8 @@ class Typing:
     """The pane as a person names it (`work:1.0`), for warnings."""
     then: tuple[str, ...] = ()
     """More lines, each with Enter, right after (as tmuxp sends a pane's commands)."""
+    last_unsent: bool = False
+    """The last of `then` is typed without Enter (tmuxp's `enter: false`)."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,9 @@ def type_at_prompts(
             waited = queue.sent_at is not None and now - queue.sent_at >= LINE_WAIT
             if idle or waited:
                 enter = queue.typing.press_enter or queue.sent_at is not None
-                commands += _line(pane_id, queue.lines.pop(0), enter=enter)
+                last = len(queue.lines) == 1 and bool(queue.typing.then)
+                unsent = queue.typing.last_unsent and last
+                commands += _line(pane_id, queue.lines.pop(0), enter=enter and not unsent)
                 queue.sent_at = now
                 judges[pane_id] = Settled()  # the prompt must come back anew
                 if not queue.lines:

@@ -165,7 +165,14 @@ class SessionCommands:
                 if launch.keys and launch.kind in (LaunchKind.RUN_IN_SHELL, LaunchKind.TYPED):
                     where = f"{item.plan.name}:{window.index}.{pane.index}"
                     found.append(
-                        Typing(pane_id, launch.keys, launch.press_enter, where, launch.then)
+                        Typing(
+                            pane_id,
+                            launch.keys,
+                            launch.press_enter,
+                            where,
+                            launch.then,
+                            launch.last_unsent,
+                        )
                     )
         return found
 

@@ -23,7 +23,7 @@ from recovery.checkpoint import Checkpoint
 from recovery.importers.common import MAX_FILE_BYTES, ImportError_, checkpoint_of, typed_commands
 from recovery.importers.yaml_bounded import load_yaml_bounded
 from recovery.layout import stacked_layout
-from recovery.models import PaneState, ServerInfo, SessionState, WindowState
+from recovery.models import PaneChoice, PaneState, ServerInfo, SessionState, WindowState
 from recovery.window_options import option_value
 
 DEFAULT_SIZE = (80, 24)
@@ -156,13 +156,23 @@ def _pane(pane: object, where: str, index: int, base: str, quiet: object) -> Pan
     commands = pane.get("shell_command") or []
     if not isinstance(commands, list):
         raise ImportError_(f"'{where}.shell_command': must be a string or a list")
-    texts = []
+    texts: list[str] = []
+    unsent: list[str] = []
+    enter = pane.get("enter", True)
     for command in commands:
         text = command.get("cmd") if isinstance(command, dict) else command
         if text is not None and not isinstance(text, str | int | float):
             raise ImportError_(f"'{where}.shell_command': a command must be text")
+        # `enter` carries on to the commands after it, as tmuxp's builder reads it
+        enter = command.get("enter", enter) if isinstance(command, dict) else enter
         if text is not None and str(text).strip():
-            texts.append((" " if pane.get("suppress_history", quiet) else "") + str(text))
+            line = (" " if pane.get("suppress_history", quiet) else "") + _as_tmux_gets(str(text))
+            (texts if enter is not False and not unsent else unsent).append(line)
+    choice = None
+    if unsent:  # typed without Enter: what follows lands on the same line, never run
+        # (held whole when nothing runs before it; else only that last line is held)
+        choice = PaneChoice(mode="hold", command="".join(unsent))
+        texts.append("".join(unsent))
     return PaneState(
         index=index,
         pane_id="%?",
@@ -175,7 +185,14 @@ def _pane(pane: object, where: str, index: int, base: str, quiet: object) -> Pan
         top=0,
         is_shell=True,
         typed_commands=typed_commands(texts),
+        choice=choice,
     )
+
+
+def _as_tmux_gets(text: str) -> str:
+    """tmuxp hands each command to `send-keys` as an argument, and tmux reads an argument
+    ending in `\\;` as one ending in `;` (so a command list can hold a literal one)."""
+    return text[:-2] + ";" if text.endswith("\\;") else text
 
 
 def _directory(value: object, base: str) -> str:

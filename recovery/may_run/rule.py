@@ -175,6 +175,13 @@ def _decide(
             text=text,
             argv=_argv_of(recorded, settings),
         )
+    lowered = choice is not None and choice.command == text and choice.mode != "run"
+    if trust is Trust.VOUCHED and choice is not None and lowered:
+        return Decision(  # a file may only lower what runs: tmuxp's `enter: false`
+            mode=LaunchMode(choice.mode),
+            reason="typed without Enter, as the file says (enter: false)",
+            text=text,
+        )
     if trust is Trust.FOREIGN:
         return _held(text, "not your checkpoint (its signature is not your key's)")
     if trust is Trust.IMPORTED:
