@@ -97,8 +97,9 @@ class PaneLaunch(BaseModel):
             return visible(f"runs {shlex.join(self.command)}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
             run = (self.keys or "", *self.then[: -1 if self.last_unsent else None])
-            typed = f", then '{self.then[-1]}' typed, not run, as the file says (enter: false)"
-            unsent = typed if self.last_unsent else ""
+            unsent = ""
+            if self.last_unsent and self.then:
+                unsent = f", then '{self.then[-1]}' typed, not run, as the file says (enter: false)"
             return visible(f"shell, then runs {' ⏎ '.join(run)}{unsent}{why}")
         if self.kind is LaunchKind.TYPED:
             return visible(f"shell, with '{self.keys}' typed, not run (Enter runs it){why}")
