@@ -76,3 +76,9 @@ class ServerMemory(BaseModel):
     """pane id -> (history size, cursor x, cursor y, since when unchanged)."""
     reaping: dict[str, int] = Field(default_factory=dict)
     """pane id -> polls its exit status has been lost (tmux not reaped it yet)."""
+
+    @property
+    def pending(self) -> bool:
+        """Something seen that only a further full read can judge: a pane stopped or
+        silent (XOFF) not long enough yet, an exit tmux has yet to record."""
+        return bool(self.stopped_since or self.xoff or self.reaping)

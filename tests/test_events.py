@@ -381,3 +381,63 @@ def test_a_refused_control_client_is_not_asked_again_at_every_poll(
         time.sleep(0.05)
     assert adapter.control_client_pid is None
     assert len(asked) == 3  # at 0, after 1 s, after 2 s more (the next would be at 7 s)
+
+
+def test_a_deleted_socket_is_never_hidden_by_the_control_client(
+    tmux_server: PrivateServer,
+) -> None:
+    """The control client still talks to a server whose socket file was deleted: no one
+    else can reach it. A read then goes by hand and says the socket is gone (the
+    classifier's "disconnected"), instead of reading on as if nothing were wrong."""
+    from guardian.errors import ServerAbsentError
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "s")
+    adapter = _adapter(t)
+    try:
+        adapter.read_server()
+        assert adapter.control_client_pid is not None
+        t.socket.unlink()
+        with pytest.raises(ServerAbsentError):
+            adapter.read_server()
+        assert adapter.control_client_pid is None
+    finally:
+        adapter.close_control_client()
+
+
+def test_what_only_a_further_full_read_can_judge_is_never_left_to_a_heartbeat(
+    tmux_server: PrivateServer, state_dir: Path
+) -> None:
+    """A pane's program seen stopped (not yet for freeze_grace): the next rounds read in
+    full, not a heartbeat, until it is judged; then heartbeats again."""
+    from config.settings import Settings
+    from guardian.operations.engine import Engine
+    from guardian.watch.guard import GuardOptions, ServerGuard
+
+    t = tmux_server
+    t.cmd("new-session", "-d", "-s", "w")
+    t.cmd("send-keys", "-t", "w", "sleep 1000 | cat", "Enter")
+    wait_until(lambda: any(p.name() == "sleep" for p in t.descendants()))
+    target = ServerTarget.at_path(str(t.socket))
+    engine = Engine(Settings(freeze_grace=60), state_dir, (target,))
+    guard = ServerGuard(engine, target, GuardOptions(recover=False, prepare=False))
+    guard.listen(lambda _reason: None)
+    reads: list[int] = []
+    real_read = guard.adapter.read_server
+    guard.adapter.read_server = lambda **kw: reads.append(1) or real_read(**kw)  # type: ignore[method-assign]
+    try:
+        guard.poll()
+        guard.look(full=False)
+        assert len(reads) == 1  # all calm: a heartbeat only
+        sleeper = next(p.pid for p in t.descendants() if p.name() == "sleep")
+        os.kill(sleeper, signal.SIGSTOP)  # one stage of a pipeline, as chaos.py's job_stop
+        guard.poll()
+        assert guard.memory.pending
+        guard.look(full=False)
+        assert len(reads) == 3  # stopped, not yet judged: read in full
+        os.kill(sleeper, signal.SIGCONT)
+        guard.poll()
+        guard.look(full=False)
+        assert len(reads) == 4  # calm again: a heartbeat
+    finally:
+        guard.release()

@@ -4,10 +4,10 @@ with a typed error; a whole server is read in one `list-panes -a` round trip."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from guardian.errors import (
     ServerAbsentError,
@@ -39,6 +39,15 @@ doubles with each attempt that fails, up to CONTROL_RETRY_MAX."""
 CONTROL_RETRY_MAX = 60.0
 
 
+def socket_identity(path: str) -> tuple[int, int] | None:
+    """The socket file as the file system knows it (None: there is none)."""
+    try:
+        found = Path(path).stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 class TmuxAdapter:
     """Talks to one tmux server, named by its socket path."""
 
@@ -51,6 +60,7 @@ class TmuxAdapter:
         self._on_notice: Notice | None = None
         self._control: ControlClient | None = None
         self._control_retry_at, self._control_wait = 0.0, CONTROL_RETRY
+        self._control_socket: tuple[int, int] | None = None
         self._panes: PaneMemo = {}
         self._pane_pids: list[int] = []
 
@@ -105,10 +115,6 @@ class TmuxAdapter:
             return ServerNotRunningError(f"tmux server at {path} exited unexpectedly")
         return TmuxCommandError(first, stdout=stdout)
 
-    @staticmethod
-    def available(binary: str = "tmux") -> bool:
-        return shutil.which(binary) is not None
-
     # -- the persistent client ------------------------------------------------------------
 
     def keep_control_client(self, on_notice: Notice) -> None:
@@ -119,7 +125,9 @@ class TmuxAdapter:
     def _control_client(self) -> ControlClient | None:
         if self._on_notice is None:
             return None
-        if self._control is not None and self._control.alive:
+        # (a socket deleted or replaced since: this client talks to what no other can reach)
+        same = self._control_socket == socket_identity(self.target.socket_path)
+        if self._control is not None and self._control.alive and same:
             return self._control
         self.close_control_client()
         now = time.monotonic()
@@ -134,6 +142,7 @@ class TmuxAdapter:
             session = control_session(self)
             if session is None:
                 return None
+            self._control_socket = socket_identity(self.target.socket_path)
             self._control = ControlClient.attach(
                 self.binary,
                 self.target.socket_path,
@@ -148,9 +157,9 @@ class TmuxAdapter:
         return self._control
 
     def close_control_client(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
+        control, self._control = self._control, None
+        if control is not None:
+            control.close()
 
     @property
     def control(self) -> ControlClient | None:

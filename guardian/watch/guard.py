@@ -31,7 +31,7 @@ from guardian.watch.recoverer import Recoverer
 from guardian.watch.reporting import Reporter, tell_attached_clients
 from recovery.breaker import BreakerState
 from recovery.classifier import ClassifyInput, ClassifyResult, classify_server
-from recovery.health import Verdict
+from recovery.health import Health, Verdict
 from recovery.journal import Journal
 from recovery.models import ServerState
 from recovery.observations import ClosedEvent, ServerMemory, ServerProbe
@@ -117,7 +117,9 @@ class ServerGuard:
     def look(self, full: bool = True) -> list[Verdict]:
         """A full poll; or, when `full` is False and the server's ends are heard, only a
         heartbeat (guardian/watch/hearing.py), with a full poll at once if it fails."""
-        if not full and self.hearing is not None and self.hearing.all_quiet(self.memory.pid):
+        hearing, calm = self.hearing, not self.memory.pending  # (nothing half-judged)
+        calm = calm and all(v.health is Health.HEALTHY for v in self.last_verdicts)
+        if not full and calm and hearing is not None and hearing.all_quiet(self.memory.pid):
             return self.last_verdicts
         return self.poll()
 
