@@ -26,19 +26,11 @@ def lock_path(state_dir: Path, target: ServerTarget) -> Path:
 
 def watcher_pid(state_dir: Path, target: ServerTarget) -> int | None:
     """The pid of the watcher holding this server's lock, or None when none runs."""
-    path = lock_path(state_dir, target)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    text = _held(lock_path(state_dir, target))
+    if text is None:
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        text = os.pread(fd, 64, 0).decode(errors="replace").strip().split("\n")[0]
-        return int(text) if text.isdigit() else -1
-    finally:
-        os.close(fd)
-    return None
+    pid = text.split("\n")[0]
+    return int(pid) if pid.isdigit() else -1
 
 
 @dataclass(frozen=True)
