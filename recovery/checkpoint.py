@@ -26,7 +26,7 @@ from recovery.models import ServerInfo, SessionState
 from recovery.signing import SigningKey
 
 FORMAT = "tmux-guardian/checkpoint"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OLDEST_SCHEMA = 1
 MAX_BYTES = 64 * 1024 * 1024
 """A checkpoint with pane contents of 200 panes stays far below this."""
@@ -204,7 +204,8 @@ def _signature(mac: object, canonical: bytes, key: SigningKey | None, version: i
 def _migrated(payload: dict[str, Any], version: int) -> dict[str, Any]:
     """An older payload in today's schema. Schema 1 lacks what 2 added (origin, vouched,
     the executable of each program, pane choices), 2 what 3 added (how each program comes
-    back where it was): their defaults hold."""
+    back where it was), 3 what 4 added (session groups, environments and options): their
+    defaults hold."""
     if version == SCHEMA_VERSION:
         return payload
     return {**payload, "schema_version": SCHEMA_VERSION}

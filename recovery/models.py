@@ -126,6 +126,9 @@ class PaneState(_Frozen):
     """Shell text from an import (tmuxp `shell_command`, a resurrect command line), kept as
     written: never split into argv and joined again."""
     choice: PaneChoice | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables the pane is started with (`split-window -e`): a tmuxp workspace's pane or
+    window `environment`. Never read from a live pane (it would hold secrets)."""
     resume: Resume | None = None
     """How the foreground program comes back where it was (a program strategy's capture)."""
 
@@ -160,6 +163,13 @@ class SessionState(_Frozen):
     name: str
     created: int
     attached: int = 0
+    group: str = ""
+    """Its tmux session group (sessions sharing their windows: `new-session -t`), or ""."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """The session's environment as an import gave it (a tmuxp workspace's `environment`);
+    never read from a live session (it would hold secrets)."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Session options to set before its panes start (a tmuxp workspace's `options`)."""
     windows: tuple[WindowState, ...]
 
     @property

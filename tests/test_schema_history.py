@@ -4,6 +4,8 @@ the code of main on the day in their name, snapshotting a real server), restore 
 - v1: schema 1, from before signing: layouts and directories come back; its programs come
   back held (it recorded no executable, so nothing proves what ran).
 - v2: schema 2, signed with the key beside it: the person's own, its programs run again.
+- v3: schema 3 (how each program comes back), signed: read by schema 4 (session groups,
+  environments, options), its programs run again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ def install(name: str, state_dir: Path, key_dir: Path) -> str:
 
 @pytest.mark.parametrize(
     ("name", "session", "programs_run"),
-    [("v1-main-2026-11-30", "legacy work", False), ("v2-main-2026-11-30", "signed", True)],
+    [
+        ("v1-main-2026-11-30", "legacy work", False),
+        ("v2-main-2026-11-30", "signed", True),
+        ("v3-main-2026-11-30", "schema three", True),
+    ],
 )
 def test_a_checkpoint_of_an_earlier_version_restores(  # type: ignore[no-untyped-def]
     guardian,
