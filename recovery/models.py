@@ -170,6 +170,8 @@ class SessionState(_Frozen):
     never read from a live session (it would hold secrets)."""
     options: tuple[tuple[str, str], ...] = ()
     """Session options to set before its panes start (a tmuxp workspace's `options`)."""
+    global_options: tuple[tuple[str, str], ...] = ()
+    """Options an import sets for the whole server (a tmuxp workspace's `global_options`)."""
     windows: tuple[WindowState, ...]
 
     @property

@@ -25,7 +25,7 @@ from config.settings import Settings
 from recovery.checkpoint import Checkpoint
 from recovery.contents import replayable
 from recovery.layout import MAX_CELL, safe_layout
-from recovery.may_run import Decision, Executable, LaunchMode, Resolver, Trust, decide
+from recovery.may_run import Decision, Executable, LaunchMode, Recorded, Resolver, Trust, decide
 from recovery.may_run.text import typing_refusal, visible
 from recovery.models import PaneState, ProgramState, WindowState
 from recovery.plan_programs import (
@@ -35,8 +35,8 @@ from recovery.plan_programs import (
     comeback_for,
     describe_comeback,
 )
+from recovery.plan_setup import settable_environment, settable_options
 from recovery.programs import Mode
-from recovery.window_options import window_option_refusal
 
 
 class LaunchKind(StrEnum):
@@ -55,10 +55,14 @@ class PaneLaunch(BaseModel):
     kind: LaunchKind
     command: tuple[str, ...] | None = None
     """Exact argv of the pane's own command; None starts the default shell."""
+    line: str | None = None
+    """Shell text the pane runs as its own command (a vouched tmuxp pane's `shell`): tmux
+    hands it to the default shell's `-c`, as `tmuxp load` does."""
     keys: str | None = None
     """Text typed at the shell prompt (never holding a control character)."""
     then: tuple[str, ...] = ()
-    """More lines typed after it, each with Enter (a tmuxp pane's further commands)."""
+    """More lines typed after it, each with Enter (a tmuxp pane's further commands); for a
+    pane command (`line`), typed into its program at once, as tmuxp sends them."""
     last_unsent: bool = False
     """The last of `then` is typed without Enter: tmuxp's `enter: false`."""
     press_enter: bool = False
@@ -88,13 +92,16 @@ class PaneLaunch(BaseModel):
         """A person may choose how it comes back: it has a command (a bare shell has not;
         a survivor is not started at all)."""
         return self.kind is not LaunchKind.SURVIVOR and bool(
-            self.keys or self.command or self.reason
+            self.keys or self.command or self.line or self.reason
         )
 
     def _started(self) -> str:
         why = f" ({self.reason})" if self.reason else ""
         if self.kind is LaunchKind.COMMAND and self.command:
             return visible(f"runs {shlex.join(self.command)}")
+        if self.kind is LaunchKind.COMMAND and self.line:
+            typed = f", then types {' ⏎ '.join(self.then)} into it" if self.then else ""
+            return visible(f"runs {self.line}{typed}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
             run = (self.keys or "", *self.then[: -1 if self.last_unsent else None])
             unsent = ""
@@ -128,6 +135,8 @@ class PanePlan(BaseModel):
     geometry: tuple[int, int, int, int]
     launch: PaneLaunch
     contents: str | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    """Variables it starts with (`-e`), those the rule lets through."""
 
     @property
     def shown_first(self) -> str | None:
@@ -150,7 +159,7 @@ class WindowPlan(BaseModel):
     zoomed: bool
     automatic_rename: bool
     options: tuple[tuple[str, str], ...] = ()
-    """Set before its layout (only those `recovery.window_options` lets through)."""
+    """Set before its layout (only those `recovery.tmux_options` lets through)."""
     options_after: tuple[tuple[str, str], ...] = ()
     """Set once its panes' commands are typed (synchronize-panes)."""
     panes: tuple[PanePlan, ...]
@@ -167,6 +176,11 @@ class SessionPlan(BaseModel):
     trust: Trust = Trust.OWN
     replaces: str | None = None
     """The id of a live session this one takes the place of (`restore --replace`)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+    global_options: tuple[tuple[str, str], ...] = ()
+    """The session's environment and options and the server's, those the rules let
+    through (`recovery.plan_setup`); set before its panes start."""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -211,13 +225,18 @@ class SessionPlan(BaseModel):
         ]
 
     def describe(self) -> list[str]:
-        whose = "" if self.trust is Trust.OWN else f" ({self.trust.value}: commands held)"
+        whose = {Trust.OWN: "", Trust.VOUCHED: " (an import you vouched for: its commands run)"}
         lines = [
             visible(
-                f"session '{self.name}' from checkpoint {self.checkpoint_id}{whose}: "
+                f"session '{self.name}' from checkpoint {self.checkpoint_id}"
+                f"{whose.get(self.trust, f' ({self.trust.value}: commands held)')}: "
                 f"{len(self.windows)} windows, {self.pane_count} panes"
             )
         ]
+        if self.environment:
+            lines.append(visible(f"  environment: {', '.join(n for n, _ in self.environment)}"))
+        for scope, options in (("server", self.global_options), ("session", self.options)):
+            lines += [visible(f"  {scope} option {name} {value}") for name, value in options]
         for w in self.windows:
             flags = "".join(f for f, on in ((" active", w.active), (" zoomed", w.zoomed)) if on)
             lines.append(visible(f"  window {w.index} '{w.name}' {w.width}x{w.height}{flags}"))
@@ -248,6 +267,8 @@ def plan_launch(pane: PaneState, context: PlanContext, where: str = "") -> PaneL
     one, judged by the one rule, then as the person chose (within what the rule allows)."""
     if pane.dead:
         return _dead_pane_launch(pane)
+    if not pane.is_shell and pane.program is None and pane.start_command:
+        return _file_command_launch(pane, context, where)
     program = pane.program
     if program is not None and program.pid and context.still_running(program):
         line = shlex.join(program.argv)
@@ -305,6 +326,33 @@ def _launch_of(decision: Decision, pane: PaneState) -> PaneLaunch:
     return PaneLaunch(kind=LaunchKind.SHELL, reason=f"{decision.reason}{shown}")
 
 
+def _file_command_launch(pane: PaneState, context: PlanContext, where: str) -> PaneLaunch:
+    """A pane a file starts with its own command, shell text (tmuxp's `shell`), and the
+    lines it types into that program. Held, it is typed at a shell's prompt, not run, and
+    the lines meant for the program are not typed at all (they are not shell commands)."""
+    text = pane.start_command
+    recorded = Recorded(None, (text,))
+    decision = decide(recorded, context.trust, context.settings, context.resolve)
+    if decision is None:
+        return PaneLaunch(kind=LaunchKind.SHELL)
+    choice = chosen_mode(context.choices, where)
+    if choice is not None:
+        decision = capped(decision, choice, f"your choice for this pane: {choice}")
+    if decision.mode is LaunchMode.RUN:
+        lines = pane.typed_commands
+        if any(typing_refusal(line) is not None for line in lines):
+            lines = ()  # the rule refused to type them (control characters): none is typed
+        unsent = pane.choice is not None and pane.choice.mode == "hold" and bool(lines)
+        unsent = unsent and pane.choice is not None and pane.choice.command == lines[-1]
+        return PaneLaunch(kind=LaunchKind.COMMAND, line=text, then=lines, last_unsent=unsent)
+    launch = _launch_of(decision, pane.model_copy(update={"typed_commands": (text,)}))
+    if pane.typed_commands and launch.reason:
+        count = len(pane.typed_commands)
+        dropped = f"; the {count} line{'s' * (count > 1)} for it not typed"
+        launch = launch.model_copy(update={"reason": launch.reason + dropped})
+    return launch
+
+
 def _dead_pane_launch(pane: PaneState) -> PaneLaunch:
     """A pane that had died when the checkpoint was taken: its start command, quoted from
     its argv, comes back held (a person decides whether it runs again)."""
@@ -330,28 +378,15 @@ def _size(value: int, default: int) -> int:
     return value if 0 < value <= MAX_CELL else default
 
 
-def _settable(
-    options: tuple[tuple[str, str], ...], index: int, context: PlanContext
-) -> tuple[tuple[str, str], ...]:
-    """The options that may be set; the others are named in the plan's warnings."""
-    kept = []
-    for name, value in options:
-        refusal = window_option_refusal(name, value)
-        if refusal is None:
-            kept.append((name, value))
-        else:
-            context.warnings.append(visible(f"window {index}: {refusal}"))
-    return tuple(kept)
-
-
 def _window_plan(window: WindowState, checkpoint: Checkpoint, context: PlanContext) -> WindowPlan:
     layout, warning = safe_layout(window.layout)
     if warning is not None:
         context.warnings.append(f"window {window.index}: {warning}")
     trust = context.trust
+    where, vouched = f"window {window.index}", trust is Trust.VOUCHED
     options, options_after = (
-        _settable(window.options, window.index, context),
-        _settable(window.options_after, window.index, context),
+        settable_options(o, "window", where, vouched=vouched, warnings=context.warnings)
+        for o in (window.options, window.options_after)
     )
     return WindowPlan(
         options=options,
@@ -386,6 +421,13 @@ def _pane_plan(
         geometry=pane.geometry,
         launch=launch,
         contents=_contents(checkpoint, window.index, pane.index, context),
+        environment=settable_environment(
+            pane.environment,
+            f"window {window.index} pane {pane.index}",
+            context.settings.environment,
+            vouched=context.trust is Trust.VOUCHED,
+            warnings=context.warnings,
+        ),
     )
 
 
@@ -405,11 +447,26 @@ def plan_session(
     windows = sorted(checkpoint.session.windows, key=lambda w: w.index)
     if not windows or any(not w.panes for w in windows):
         raise ValueError(f"checkpoint {checkpoint.id} holds a window without panes")
+    session, vouched = checkpoint.session, context.trust is Trust.VOUCHED
+    warned = context.warnings
+    environment = settable_environment(
+        session.environment, "session", context.settings.environment, vouched=vouched,
+        warnings=warned,
+    )  # fmt: skip
+    options = settable_options(
+        session.options, "session", "session", vouched=vouched, warnings=warned
+    )
+    global_options = settable_options(
+        session.global_options, "global", "server", vouched=vouched, warnings=warned
+    )
     planned = tuple(_window_plan(w, checkpoint, context) for w in windows)
     return SessionPlan(
-        name=name if name is not None else checkpoint.session.name,
+        name=name if name is not None else session.name,
         checkpoint_id=checkpoint.id,
         windows=planned,
         trust=context.trust,
+        environment=environment,
+        options=options,
+        global_options=global_options,
         warnings=tuple(context.warnings),
     )

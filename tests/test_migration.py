@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from recovery.tmux_options import Scope, option_refusal
 from tests.conftest import PrivateServer, wait_until
 from tests.test_round_trip import read
 
@@ -256,22 +257,32 @@ def test_a_tmuxp_window_without_a_layout_is_laid_out_as_tmux_splits_it(
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "set_"),
+    ("scope", "name", "value", "set_", "vouched_sets"),
     [
-        ("synchronize-panes", "on", True),
-        ("main-pane-height", "30", True),
-        ("main-pane-width", "67%", True),
-        ("mode-keys", "vi", True),
-        ("main-pane-height", "#(touch x)", False),
-        ("automatic-rename-format", "#(touch x)", False),  # a format: tmux runs #(...)
-        ("pane-border-format", "#{pane_index}", False),
-        ("synchronize-panes", "maybe", False),
+        ("window", "synchronize-panes", "on", True, True),
+        ("window", "main-pane-height", "30", True, True),
+        ("window", "main-pane-width", "67%", True, True),
+        ("window", "mode-keys", "vi", True, True),
+        ("window", "main-pane-height", "#(touch x)", False, False),
+        ("window", "automatic-rename-format", "#(touch x)", False, False),  # tmux runs #(...)
+        ("global", "status-right", "#[fg=red]#(uptime)", False, False),
+        ("window", "pane-border-format", "#{pane_index}", False, True),
+        ("window", "synchronize-panes", "maybe", False, True),
+        ("session", "default-command", "/bin/sh", False, True),  # runs in every new pane
+        ("session", "default-shell", "/bin/bash", False, True),
+        ("session", "default-shell", "/bin/sh\x1b]0;x", False, False),
+        ("session", "mouse", "on", True, True),
+        ("global", "repeat-time", "493", True, True),
+        ("global", "status-position", "top", True, True),
+        ("session", "status-left", "work", False, True),
+        ("session", "bad name;", "on", False, False),
     ],
 )
-def test_which_window_options_a_file_may_set(name: str, value: str, set_: bool) -> None:
-    from recovery.window_options import window_option_refusal
-
-    assert (window_option_refusal(name, value) is None) is set_
+def test_which_tmux_options_a_file_may_set(
+    scope: Scope, name: str, value: str, set_: bool, vouched_sets: bool
+) -> None:
+    assert (option_refusal(scope, name, value) is None) is set_
+    assert (option_refusal(scope, name, value, vouched=True) is None) is vouched_sets
 
 
 def test_tmuxp_window_options_are_set_before_the_layout_and_after_the_commands(

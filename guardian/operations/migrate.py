@@ -20,6 +20,7 @@ from recovery.importers import ImportError_, export_tmuxp, parse_resurrect
 from recovery.may_run.text import visible
 from recovery.models import ServerInfo
 from recovery.store import BadCheckpoint
+from recovery.tmux_options import RUNS
 
 BadHandler = Callable[[BadCheckpoint], None]
 
@@ -77,12 +78,25 @@ def import_file(
 
 
 def imported_commands(checkpoint: Checkpoint) -> list[str]:
-    """Every command an import read, one line each, where it goes and what it is."""
-    lines = []
-    for window in checkpoint.session.windows:
+    """Every command an import read, one line each, where it goes and what it is; and
+    what vouching sets besides: the environments, the options that start programs."""
+    session = checkpoint.session
+    lines = [
+        f"{where}: option {name} {visible(value)}"
+        for where, options in (("server", session.global_options), ("session", session.options))
+        for name, value in options
+        if name in RUNS
+    ]
+    lines += [f"session: {name}={visible(value)}" for name, value in session.environment]
+    for window in session.windows:
         for pane in window.panes:
+            where = f"window {window.index} pane {pane.index}"
+            lines += [f"{where}: {name}={visible(value)}" for name, value in pane.environment]
+            if not pane.is_shell and pane.start_command:
+                into = ", and types into it:" if pane.typed_commands else ""
+                lines.append(f"{where}: runs {visible(pane.start_command)}{into}")
             for command in pane.typed_commands:
-                lines.append(f"window {window.index} pane {pane.index}: {visible(command)}")
+                lines.append(f"{where}: {visible(command)}")
     return lines
 
 

@@ -21,10 +21,12 @@ from guardian.tmux.prompt import Typing
 from guardian.tmux.reading import FIELD_SEP
 from recovery.files import PRIVATE_FILE, ensure_private_dir
 from recovery.plan import LaunchKind, PanePlan, SessionPlan, WindowPlan
+from recovery.tmux_options import RUNS
 
 Commands = list[list[str]]
 _SHOW_CONTENTS = 'cat -- "$1"; rm -f -- "$1"; exec "${SHELL:-/bin/sh}"'
 _SHOW_THEN_RUN = 'cat -- "$1"; rm -f -- "$1"; shift; exec "$@"'
+_PLACEHOLDER = "_tg-placeholder"
 
 
 @dataclass
@@ -79,12 +81,13 @@ class SessionCommands:
     # -- arguments -----------------------------------------------------------------------
 
     def window_args(self, window: WindowPlan, pane: PanePlan) -> list[str]:
-        args = [] if window.automatic_rename else ["-n", format_literal(window.name)]
-        return args + self.pane_args(pane)
+        return name_args(window) + self.pane_args(pane)
 
     def pane_args(self, pane: PanePlan) -> list[str]:
-        args = ["-c", format_literal(pane.cwd)]
+        args = ["-c", format_literal(pane.cwd), *environment_args(pane.environment)]
         launch = pane.launch
+        if launch.kind is LaunchKind.COMMAND and launch.line:
+            return [*args, launch.line]  # shell text: tmux runs it with `default-shell -c`
         if launch.kind is LaunchKind.COMMAND and launch.command:
             shown = pane.shown_first
             path = self.contents.write(shown) if shown else None
@@ -101,12 +104,33 @@ class SessionCommands:
     # -- phase 1: the session --------------------------------------------------------------
 
     def create_pieces(self, item: BuiltSession) -> list[Commands]:
+        """The session (its environment is the session's, `-e`), then the options that
+        must hold before its panes start. When they change how a pane starts
+        (`default-shell`: `respawn-pane` keeps the old one), or the first pane has an
+        environment of its own, the session starts with a placeholder window and its first
+        window is made once they are set, as tmuxp does."""
         plan = item.plan
         window, pane = plan.windows[0], plan.windows[0].panes[0]
         fmt = FIELD_SEP.join(("#{session_id}", "#{window_id}", "#{window_index}", "#{pane_id}"))
-        command = ["new-session", "-d", "-P", "-F", fmt, "-s", item.build_name]
+        command = ["new-session", "-d", "-s", item.build_name]
         command += ["-x", str(window.width), "-y", str(window.height)]
-        return [[command + self.window_args(window, pane)]]
+        command += environment_args(plan.environment)
+        target = f"={item.build_name}:"  # a pane target: `=NAME` alone is not found
+        settings: Commands = [["set-option", "-g", k, v] for k, v in plan.global_options]
+        settings += [["set-option", "-t", target, k, v] for k, v in plan.options]
+        names = {name for name, _ in (*plan.options, *plan.global_options)}
+        if not pane.environment and not names & RUNS:
+            return [[[*command, "-P", "-F", fmt, *self.window_args(window, pane)], *settings]]
+        placeholder = [*command, "-n", _PLACEHOLDER, "-c", format_literal(pane.cwd)]
+        return [
+            [
+                placeholder,
+                *settings,
+                ["new-window", "-t", target, *self.window_args(window, pane)],
+                ["kill-window", "-t", f"{target}={_PLACEHOLDER}"],
+                ["display-message", "-p", "-t", target, fmt],
+            ]
+        ]
 
     @staticmethod
     def read_create(item: BuiltSession, lines: list[str]) -> None:
@@ -127,11 +151,14 @@ class SessionCommands:
             if position == 0 and item.first_window_index != first.index:
                 target = f"{item.session_id}:{first.index}"
                 commands.append(["move-window", "-s", item.window_ids[0], "-t", target])
+            target = f"{item.session_id}:{window.index}"
             if position > 0:
-                target = f"{item.session_id}:{window.index}"
                 ids = f"#{{window_id}}{FIELD_SEP}#{{pane_id}}"
                 window_args = self.window_args(window, window.panes[0])
                 commands.append(["new-window", "-P", "-F", ids, "-t", target, *window_args])
+            # before its other panes start, as tmuxp sets them (`remain-on-exit` keeps a
+            # pane whose command fails at once)
+            commands += [["set-option", "-w", "-t", target, k, v] for k, v in window.options]
             for count, pane in enumerate(window.panes[1:]):
                 # The first split names its pane; later ones follow tmux's current pane,
                 # which each split moves to the pane it just made.
@@ -218,7 +245,6 @@ class SessionCommands:
         size = ["-x", str(window.width), "-y", str(window.height)]
         commands: Commands = [
             ["resize-window", "-t", window_id, *size],
-            *(["set-option", "-w", "-t", window_id, name, value] for name, value in window.options),
             ["select-layout", "-t", window_id, window.layout],
             # resize-window leaves `window-size manual` behind; a person attaching later
             # would be stuck at this size.
@@ -233,4 +259,30 @@ class SessionCommands:
         commands.append(["select-pane", "-t", active_pane])
         if window.zoomed:
             commands.append(["resize-pane", "-Z", "-t", active_pane])
+        for pane, pane_id in zip(window.panes, pane_ids, strict=True):
+            commands += program_keys(pane, pane_id)
         return commands
+
+
+def name_args(window: WindowPlan) -> list[str]:
+    return [] if window.automatic_rename else ["-n", format_literal(window.name)]
+
+
+def environment_args(pairs: tuple[tuple[str, str], ...]) -> list[str]:
+    """`-e NAME=value` for each (tmux takes them literally: no format is expanded)."""
+    return [arg for name, value in pairs for arg in ("-e", f"{name}={value}")]
+
+
+def program_keys(pane: PanePlan, pane_id: str) -> Commands:
+    """The lines a vouched file types into a pane's own program (tmuxp's `shell` with
+    `shell_command`), sent at once, as tmuxp sends them: the program reads them when it
+    is ready."""
+    launch = pane.launch
+    if launch.kind is not LaunchKind.COMMAND or not launch.line:
+        return []
+    commands: Commands = []
+    for number, line in enumerate(launch.then):
+        commands.append(["send-keys", "-t", pane_id, "-l", "--", line])
+        if not (launch.last_unsent and number == len(launch.then) - 1):
+            commands.append(["send-keys", "-t", pane_id, "Enter"])
+    return commands

@@ -10,13 +10,18 @@ turns the expanded workspace into a session as `tmuxp load -d` builds it:
 - without `focus`, the last pane of each window is active and the first window;
 - a pane's commands kept as the shell text they are, each a command of its own (typed
   with a leading space unless `suppress_history: false`, as tmuxp types them);
-- no `start_directory` at any level: the directory the import was run from.
+- no `start_directory` at any level: the directory the import was run from;
+- a pane's `shell` (else its window's `window_shell`) is its own command, and its
+  commands are typed into that program;
+- `environment` of the session, and of a pane (else of its window); session `options` and
+  `global_options` (whether each is set is the rules' to say: `recovery.plan_setup`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from recovery.checkpoint import Checkpoint
@@ -24,7 +29,7 @@ from recovery.importers.common import MAX_FILE_BYTES, ImportError_, checkpoint_o
 from recovery.importers.yaml_bounded import load_yaml_bounded
 from recovery.layout import stacked_layout
 from recovery.models import PaneChoice, PaneState, ServerInfo, SessionState, WindowState
-from recovery.window_options import option_value
+from recovery.tmux_options import option_value
 
 DEFAULT_SIZE = (80, 24)
 """tmux's `default-size`: what `tmuxp load -d` builds detached sessions at."""
@@ -88,6 +93,9 @@ def parse_expanded(
         session_id="$?",
         name=tmux_session_name(workspace["session_name"]),
         created=0,
+        environment=_pairs(workspace.get("environment"), "environment"),
+        options=_options(workspace.get("options"), "options"),
+        global_options=_options(workspace.get("global_options"), "global_options"),
         windows=tuple(sorted(windows, key=lambda w: w.index)),
     )
     return checkpoint_of(session, server, when, "import tmuxp", vouched=vouched)
@@ -113,6 +121,9 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
     quiet = window.get("suppress_history", True)
     states = [
         _pane(pane, f"{where}.panes[{i}]", i, directory, quiet) for i, pane in enumerate(panes)
+    ]
+    states = [
+        _with_window_settings(s, p, window, where) for s, p in zip(states, panes, strict=True)
     ]
     if not any(p.active for p in states):  # tmuxp splits with the new pane active
         states[-1] = states[-1].model_copy(update={"active": True})
@@ -140,12 +151,42 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
 
 
 def _options(value: object, where: str) -> tuple[tuple[str, str], ...]:
-    """A window's `options` as name-value pairs (which may be set: `recovery.window_options`)."""
+    """`options` as name-value pairs (which may be set: `recovery.tmux_options`)."""
     if value is None:
         return ()
     if not isinstance(value, dict):
         raise ImportError_(f"'{where}': must be a mapping of option names to values")
     return tuple((str(k), option_value(v)) for k, v in value.items())
+
+
+def _pairs(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """An `environment` as name-value pairs (which may be set: `recovery.may_run`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ImportError_(f"'{where}': must be a mapping of variable names to values")
+    for name, item in value.items():
+        if isinstance(item, dict | list) or item is None:
+            raise ImportError_(f"'{where}.{name}': must be a value")
+    return tuple((str(k), option_value(v)) for k, v in value.items())
+
+
+def _with_window_settings(
+    state: PaneState, pane: dict[str, Any], window: dict[str, Any], where: str
+) -> PaneState:
+    """A pane's `environment` (else its window's) and `shell` (else its window's
+    `window_shell`), as tmuxp's builder picks them: for the first pane an empty `shell`
+    means the window's, for a later one the default shell."""
+    environment = pane.get("environment", window.get("environment"))
+    shell = pane.get("shell", window.get("window_shell"))
+    if state.index == 0 and pane.get("shell") == "":
+        shell = window.get("window_shell")
+    if shell is not None and not isinstance(shell, str):
+        raise ImportError_(f"'{where}.panes[{state.index}].shell': must be a command")
+    update: dict[str, Any] = {"environment": _pairs(environment, f"{where}.environment")}
+    if shell:  # the pane's own command; its commands are typed into that program
+        update.update(is_shell=False, start_command=shell)
+    return state.model_copy(update=update)
 
 
 def _pane(pane: object, where: str, index: int, base: str, quiet: object) -> PaneState:
@@ -200,4 +241,5 @@ def _directory(value: object, base: str) -> str:
     if value is None or value == "":
         return base
     text = str(value)
-    return text if text.startswith("/") else f"{base.rstrip('/')}/{text}"
+    # as libtmux hands it to tmux (a pathlib path: `/var/` is `/var`)
+    return str(PurePosixPath(text if text.startswith("/") else f"{base}/{text}"))

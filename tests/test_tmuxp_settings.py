@@ -1,0 +1,244 @@
+"""A tmuxp workspace's environments, options and pane programs (`environment` of the
+session, window and pane; session `options`, `global_options`; a pane's `shell`, a
+window's `window_shell`) come back as `tmuxp load` makes them when the person vouched for
+the file, and otherwise only what the rules let through, each other one named.
+
+The oracle for "as `tmuxp load` makes them" is scripts/compare_tmuxp.py (tmuxp itself on a
+private server); these tests pin the rules and run the real thing on real tmux."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import pytest
+
+from config.settings import Settings
+from guardian.operations.tmuxp_workspace import tmuxp_checkpoint
+from recovery.checkpoint import Checkpoint
+from recovery.may_run import Trust
+from recovery.models import ServerInfo
+from recovery.plan import LaunchKind, PlanContext, SessionPlan, plan_session
+from tests.conftest import PrivateServer, wait_until
+
+SERVER = ServerInfo(socket_path="/tmp/x")
+
+WORKSPACE = """\
+session_name: envs
+start_directory: /var/
+environment:
+  FOO: session
+  EDITOR: /usr/bin/vim
+  LANG: C.UTF-8
+options:
+  default-shell: /bin/sh
+  mouse: true
+global_options:
+  repeat-time: 493
+windows:
+  - window_name: plain
+    panes:
+      - echo one
+  - window_name: window-env
+    environment:
+      FOO: window
+    window_shell: cat
+    panes:
+      - shell_command: [hello cat]
+      - environment:
+          FOO: pane
+      - shell_command: [echo three]
+        shell: ''
+"""
+
+
+def imported(text: str = WORKSPACE, *, vouched: bool) -> Checkpoint:
+    return tmuxp_checkpoint(text, None, SERVER, datetime.now(UTC), vouched=vouched)
+
+
+def planned(checkpoint: Checkpoint, trust: Trust) -> SessionPlan:
+    return plan_session(checkpoint, PlanContext(settings=Settings(), trust=trust))
+
+
+def test_the_import_keeps_each_level_as_tmuxp_builder_picks_it() -> None:
+    session = imported(vouched=True).session
+    assert dict(session.environment) == {
+        "FOO": "session",
+        "EDITOR": "/usr/bin/vim",
+        "LANG": "C.UTF-8",
+    }
+    assert session.options == (("default-shell", "/bin/sh"), ("mouse", "on"))
+    assert session.global_options == (("repeat-time", "493"),)
+    plain, window = session.windows
+    assert plain.panes[0].environment == () and plain.panes[0].is_shell
+    assert plain.panes[0].cwd == "/var"  # as libtmux hands it to tmux: PWD=/var, not /var/
+    first, second, third = window.panes
+    # the window's environment, unless the pane has its own (it replaces, never merges)
+    assert [dict(p.environment) for p in (first, second, third)] == [
+        {"FOO": "window"},
+        {"FOO": "pane"},
+        {"FOO": "window"},
+    ]
+    # window_shell runs in each pane; an empty `shell` means the window's for the first
+    # pane (tmuxp's new_window) and the default shell for a later one (its split)
+    assert (first.is_shell, first.start_command, first.typed_commands) == (
+        False,
+        "cat",
+        (" hello cat",),
+    )
+    assert (second.is_shell, second.start_command) == (False, "cat")
+    assert (third.is_shell, third.start_command) == (True, "")
+
+
+def test_vouched_sets_what_the_file_says() -> None:
+    plan = planned(imported(vouched=True), Trust.VOUCHED)
+    assert dict(plan.environment) == {"FOO": "session", "EDITOR": "/usr/bin/vim", "LANG": "C.UTF-8"}
+    assert plan.options == (("default-shell", "/bin/sh"), ("mouse", "on"))
+    assert plan.global_options == (("repeat-time", "493"),)
+    launch = plan.windows[1].panes[0].launch
+    assert (launch.kind, launch.line, launch.then) == (LaunchKind.COMMAND, "cat", (" hello cat",))
+    assert "runs cat, then types  hello cat into it" in launch.describe()
+    assert plan.warnings == ()
+
+
+def test_without_vouching_only_what_the_rules_let_through_and_the_rest_named() -> None:
+    plan = planned(imported(vouched=False), Trust.IMPORTED)
+    assert dict(plan.environment) == {"LANG": "C.UTF-8"}  # allowlisted
+    assert plan.options == (("mouse", "on"),)  # a flag
+    assert plan.global_options == (("repeat-time", "493"),)  # a number
+    warned = "\n".join(plan.warnings)
+    assert "session: environment FOO is not on the environment allowlist" in warned
+    assert "session: environment EDITOR makes programs run commands or load code" in warned
+    assert "session option 'default-shell' = '/bin/sh' not set (it starts a program" in warned
+    assert "window 1 pane 1: environment FOO is not on the environment allowlist" in warned
+    launch = plan.windows[1].panes[0].launch
+    assert (launch.kind, launch.keys) == (LaunchKind.TYPED, "cat")  # typed, not run
+    assert "the 1 line for it not typed" in launch.reason
+    assert any("window 1 pane 0" in line and "cat" in line for line in plan.held())
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("LD_PRELOAD", "/tmp/x.so", "makes programs run commands"),
+        ("PATH", "/tmp", "makes programs run commands"),
+        ("BAD NAME", "x", "is not a variable name"),
+        ("A", "x\x1b]0;owned\x07", "control characters"),
+    ],
+)
+def test_environment_refused_without_vouching_and_control_characters_never(
+    name: str, value: str, why: str
+) -> None:
+    text = f"session_name: e\nenvironment:\n  {name!r}: {value!r}\nwindows:\n  - panes: [x]\n"
+    text = text.replace("'", '"')
+    for vouched, trust in ((False, Trust.IMPORTED), (True, Trust.VOUCHED)):
+        plan = planned(imported(text, vouched=vouched), trust)
+        refused_even_vouched = why in ("is not a variable name", "control characters")
+        if vouched and not refused_even_vouched:
+            assert plan.environment == ((name, value),)
+            continue
+        assert plan.environment == ()
+        assert any(why in warning for warning in plan.warnings), plan.warnings
+
+
+def test_a_pane_command_holding_control_characters_is_never_run_or_typed() -> None:
+    text = 'session_name: c\nwindows:\n  - panes:\n      - shell: "top\\x15rm -rf x"\n'
+    plan = planned(imported(text, vouched=True), Trust.VOUCHED)
+    launch = plan.windows[0].panes[0].launch
+    assert launch.kind is LaunchKind.SHELL and "control characters" in launch.reason
+
+
+# -- real tmux ----------------------------------------------------------------------------
+
+
+def _workspace(root: Path) -> Path:
+    marker = root / "RAN"
+    path = root / "w.yaml"
+    path.write_text(
+        "session_name: real\n"
+        f"start_directory: {root}\n"
+        "environment:\n"
+        "  GREETING: hello-session\n"
+        f"  HOSTILE: '$(touch {marker}-env)'\n"
+        "options:\n"
+        "  default-shell: /bin/sh\n"
+        "windows:\n"
+        "  - window_name: one\n"
+        "    environment:\n"
+        "      WHERE: window\n"
+        "    panes:\n"
+        "      - shell: cat\n"
+        "        shell_command: [typed-into-cat]\n"
+        "      - environment:\n"
+        "          WHERE: pane\n"
+        f"        shell_command: ['touch {marker}-typed']\n"
+    )
+    return path
+
+
+def _environ(pid: int) -> dict[str, str]:
+    data = Path(f"/proc/{pid}/environ").read_bytes().decode()
+    return dict(item.split("=", 1) for item in data.split("\0") if "=" in item)
+
+
+def _running(pid: int, name: str) -> int | None:
+    """The pid of `name`: the pane's process or one of its children."""
+    process = psutil.Process(pid)
+    found = [p for p in (process, *process.children(recursive=True)) if p.name() == name]
+    return found[0].pid if found else None
+
+
+def _panes(t: PrivateServer) -> dict[str, tuple[int, str, str]]:
+    lines = t.lines("#{pane_index}\t#{pane_pid}\t#{pane_current_command}\t#{pane_start_command}")
+    return {i: (int(pid), cmd, start) for i, pid, cmd, start in (x.split("\t") for x in lines)}
+
+
+@pytest.mark.tmux
+def test_vouched_workspace_restores_its_environments_options_and_pane_program(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    path, sock, t = _workspace(tmp_path), str(tmux_server.socket), tmux_server
+    assert guardian("-S", sock, "import", "tmuxp", str(path), "--trust-commands").code == 0
+    restored = guardian("-S", sock, "restore", "real")
+    assert restored.code == 0, restored
+    assert t.cmd("show-options", "-v", "-t", "=real:", "default-shell").strip() == "/bin/sh"
+    env = t.cmd("show-environment", "-t", "=real").splitlines()
+    assert "GREETING=hello-session" in env and f"HOSTILE=$(touch {tmp_path}/RAN-env)" in env
+    panes = _panes(t)
+    pane_pid, _program, start = panes["0"]
+    assert start == "cat"  # the pane's own command (tmux runs it with `sh -c`)
+    wait_until(lambda: _running(pane_pid, "cat"))
+    cat_pid = _running(pane_pid, "cat")
+    assert cat_pid is not None
+    assert _environ(cat_pid)["WHERE"] == "window"
+    assert _environ(cat_pid)["GREETING"] == "hello-session"
+    assert _environ(panes["1"][0])["WHERE"] == "pane"  # the pane's replaces the window's
+    wait_until(lambda: "typed-into-cat" in t.cmd("capture-pane", "-p", "-t", "=real:0.0"))
+    wait_until(lambda: (tmp_path / "RAN-typed").exists())  # vouched: its command ran
+    assert not (tmp_path / "RAN-env").exists()  # a value is a value: never evaluated
+
+
+@pytest.mark.tmux
+def test_unvouched_workspace_runs_nothing_and_names_what_it_did_not_set(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    path, sock, t = _workspace(tmp_path), str(tmux_server.socket), tmux_server
+    assert guardian("-S", sock, "import", "tmuxp", str(path)).code == 0
+    restored = guardian("-S", sock, "restore", "real")
+    assert restored.code == 0, restored
+    out = restored.out
+    assert "environment GREETING is not on the environment allowlist" in out
+    assert "session option 'default-shell' = '/bin/sh' not set" in out
+    assert "window 0 pane 1: environment WHERE" in out
+    env = t.cmd("show-environment", "-t", "=real").splitlines()
+    assert not any(line.startswith(("GREETING=", "HOSTILE=")) for line in env)
+    panes = _panes(t)
+    assert panes["0"][1] == "sh" and panes["0"][2] == ""  # a shell, `cat` typed at it
+    wait_until(lambda: "cat" in t.cmd("capture-pane", "-p", "-t", "=real:0.0"))
+    assert "typed-into-cat" not in t.cmd("capture-pane", "-p", "-t", "=real:0.0")
+    assert "WHERE" not in _environ(panes["1"][0])
+    time.sleep(0.5)
+    ran = [p.name for p in tmp_path.iterdir() if p.name.startswith("RAN")]
+    assert ran == []
