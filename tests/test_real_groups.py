@@ -39,9 +39,10 @@ def sessions(t: PrivateServer) -> dict[str, dict[str, str]]:
     """Name -> its group, group list, active window index and window ids."""
     found: dict[str, dict[str, str]] = {}
     fmt = "#{session_name}\t#{session_group}\t#{session_group_list}\t#{window_index}"
+    windows = t.cmd("list-windows", "-a", "-F", "#{session_name}\t#{window_id}").splitlines()
     for line in t.cmd("list-sessions", "-F", fmt).splitlines():
         name, group, members, active = line.split("\t")
-        ids = t.cmd("list-windows", "-t", f"={name}", "-F", "#{window_id}").split()
+        ids = [w.split("\t")[1] for w in windows if w.split("\t")[0] == name]
         found[name] = {"group": group, "list": members, "active": active, "ids": " ".join(ids)}
     return found
 
