@@ -7,7 +7,8 @@ from recovery.models import SessionState
 
 
 def structure_key(session: SessionState) -> str:
-    """A digest of names, indexes, pane count and geometry, cwd, programs, active and zoom.
+    """A digest of names, indexes, pane count and geometry, cwd, programs, active and zoom,
+    and of the session group it belongs to.
 
     Titles, pids and live ids are left out: they change without the layout changing.
     """
@@ -38,4 +39,7 @@ def structure_key(session: SessionState) -> str:
         }
         for w in session.windows
     ]
-    return sha256_hex({"name": session.name, "windows": windows})
+    key: dict[str, object] = {"name": session.name, "windows": windows}
+    if session.group:  # (only then: an ungrouped session's digest stays what it was)
+        key["group"] = session.group
+    return sha256_hex(key)

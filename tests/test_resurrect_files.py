@@ -6,7 +6,9 @@ saved server, field by field — never a file written by hand.
 What the files themselves lose is tmux-resurrect's doing, and asserted as such: its full
 command has no quoting (`vim -n file with spaces.txt`); an empty pane title makes its own
 `read` shift every later field of that line (the pane pid lands in the command's place
-and the full command is lost); grouped sessions are one line naming the group."""
+and the full command is lost); a grouped session is one line naming the first session of
+its group (no window or pane line of its own): it is imported with that session's windows
+and its own active window, both in one group."""
 
 from __future__ import annotations
 
@@ -36,8 +38,15 @@ def fixture(version: str) -> tuple[str, dict[str, Any]]:
 
 
 def saved_sessions(expected: dict[str, Any]) -> set[str]:
-    """The sessions the file holds: a grouped session's copy is only a `grouped_session` line."""
-    return {s["name"] for s in expected["sessions"] if not s["grouped"] or s["group"] == s["name"]}
+    """The sessions the file holds (a grouped one as a `grouped_session` line)."""
+    return {s["name"] for s in expected["sessions"]}
+
+
+def saved_group(expected: dict[str, Any], name: str) -> str:
+    """The group a session was in: resurrect names it by its first session, here `work`,
+    which is also the name tmux gave the group."""
+    (saved,) = [s for s in expected["sessions"] if s["name"] == name]
+    return str(saved["group"]) if saved["grouped"] else ""
 
 
 def windows_of(expected: dict[str, Any], session: str) -> list[dict[str, Any]]:
@@ -67,6 +76,7 @@ def test_every_format_imports_what_the_server_was(version: str) -> None:
     assert set(sessions) == saved_sessions(expected)
     titled = not version.startswith("v3")  # titles and automatic-rename came with v4.0.0
     for name, session in sessions.items():
+        assert session.group == saved_group(expected, name), name
         saved_windows = windows_of(expected, name)
         assert [w.index for w in session.windows] == [w["index"] for w in saved_windows]
         for window, saved in zip(session.windows, saved_windows, strict=True):

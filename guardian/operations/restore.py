@@ -17,6 +17,7 @@ from guardian.errors import (
     TmuxError,
 )
 from guardian.operations.engine import Engine
+from guardian.operations.restore_groups import plan_joins, run_joins
 from guardian.operations.restore_sources import Candidate, candidates_of, named_checkpoint
 from guardian.programs.facts import program_facts
 from guardian.tmux.building import is_building, roll_back_abandoned
@@ -26,6 +27,7 @@ from guardian.tmux.names import vis_session_name
 from guardian.tmux.probes import survivors
 from guardian.tmux.targets import ServerTarget
 from recovery.checkpoint import Checkpoint
+from recovery.groups import JoinPlan
 from recovery.may_run import Resolver
 from recovery.models import ProgramState
 from recovery.plan import PaneComeback, PlanContext, SessionPlan, plan_session
@@ -75,6 +77,7 @@ class _Planned:
     plan: SessionPlan
     replaces: str | None
     name: str
+    checkpoint: Checkpoint
 
 
 @dataclass(frozen=True)
@@ -170,14 +173,30 @@ def _restore_on_server(
         live = {s.name: s.session_id for s in state.sessions if not is_building(s.name)}
     resolve = resolver(adapter.global_path() if live else None)
     planned = _plan_all(engine, group, live, report, how, resolve)
+    members = [(p.name, p.checkpoint, p.replaces) for p in planned]
+    joins = plan_joins(members, state.sessions if state else (), grouped=how.as_name is None)
     if how.dry_run:
-        report.items += [_dry_run_item(item) for item in planned]
+        report.items += [_dry_run_item(item, joins.get(item.name)) for item in planned]
     elif planned:
-        executor = PlanExecutor(adapter, engine.scratch_dir, engine.settings.type_wait)
-        outcomes = executor.execute([p.plan for p in planned])
-        for item, outcome in zip(planned, outcomes, strict=True):
-            report.items.append(_built_item(item, outcome))
+        outcomes = _build_and_join(engine, target, planned, joins)
+        report.items += [_built_item(p, outcomes[p.name], joins.get(p.name)) for p in planned]
         _join_restore_set(engine, target, report)
+
+
+def _build_and_join(
+    engine: Engine, target: ServerTarget, planned: list[_Planned], joins: dict[str, JoinPlan]
+) -> dict[str, SessionOutcome]:
+    """Build every session that does not join a group, then join the others to theirs."""
+    adapter = engine.adapter(target)
+    built = [p.plan for p in planned if p.name not in joins]
+    outcomes: list[SessionOutcome] = []
+    if built:
+        executor = PlanExecutor(adapter, engine.scratch_dir, engine.settings.type_wait)
+        outcomes = executor.execute(built)
+    ids = {o.name: o.session_id for o in outcomes if o.ok and o.session_id}
+    joining = [joins[p.name] for p in planned if p.name in joins]
+    outcomes += run_joins(adapter, joining, ids)
+    return {outcome.name: outcome for outcome in outcomes}
 
 
 def _plan_all(
@@ -214,7 +233,7 @@ def _plan_all(
         )
         plan = plan_session(candidate.checkpoint, context, name=name)
         plan = plan.model_copy(update={"replaces": replaces})
-        planned.append(_Planned(candidate, plan, replaces, name))
+        planned.append(_Planned(candidate, plan, replaces, name, candidate.checkpoint))
     return planned
 
 
@@ -248,22 +267,29 @@ def _programs(checkpoint: Checkpoint) -> list[ProgramState]:
     ]
 
 
-def _dry_run_item(item: _Planned) -> RestoreItem:
-    lines = item.plan.describe()
+def _dry_run_item(item: _Planned, joins: JoinPlan | None = None) -> RestoreItem:
+    lines = item.plan.describe() if joins is None else joins.describe()
     if item.replaces:
         lines.append(f"  then replaces the existing session '{item.name}'")
     label = item.candidate.target.label
     return RestoreItem(
         label, item.name, "planned", item.plan.checkpoint_id, plan=lines,
-        panes=item.plan.comebacks(),
+        panes=item.plan.comebacks() if joins is None else [],
     )  # fmt: skip
 
 
-def _built_item(item: _Planned, outcome: SessionOutcome) -> RestoreItem:
+def _built_item(
+    item: _Planned, outcome: SessionOutcome, joins: JoinPlan | None = None
+) -> RestoreItem:
     label, plan = item.candidate.target.label, item.plan
     if not outcome.ok:
         return RestoreItem(
             label, item.name, "failed", plan.checkpoint_id, outcome.error or "failed"
+        )
+    if joins is not None:  # it started no pane: its windows are its group's
+        message = f"joined the group of '{joins.joining.peer}' (shares its windows)"
+        return RestoreItem(
+            label, item.name, "restored", plan.checkpoint_id, message, outcome.warnings
         )
     message = (
         f"{len(plan.windows)} windows, {plan.pane_count} panes from checkpoint {plan.checkpoint_id}"

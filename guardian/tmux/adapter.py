@@ -214,9 +214,9 @@ class TmuxAdapter:
             memo=self._panes if probe_processes else None,
             early=early,
         )
-        self._pane_pids = [
-            int(r.fields["pane_pid"]) for r in rows if r.fields["pane_pid"].isdigit()
-        ]
+        self._pane_pids = list(  # (once each: a session group lists its panes per member)
+            {int(r.fields["pane_pid"]): None for r in rows if r.fields["pane_pid"].isdigit()}
+        )
         if unreadable:
             state = state.model_copy(update={"unreadable": tuple(unreadable)})
         return state

@@ -33,9 +33,13 @@ WINDOW_FIELDS: tuple[str, ...] = (
     "automatic-rename",
     "window_layout",
     "session_name",
+    "session_group",  # empty when not grouped
     "window_name",
 )
+# A window of a session group is listed once per session of the group (with that
+# session's `window_active`): its panes are known by session and window together.
 PANE_ONLY_FIELDS: tuple[str, ...] = (
+    "session_id",
     "window_id",
     "pane_id",
     "pane_index",
@@ -59,9 +63,11 @@ PANE_ONLY_FIELDS: tuple[str, ...] = (
 # Not asked of tmux: `pane_current_path` and `pane_current_command` make it read /proc for
 # every pane (two thirds of its work for a poll of 200 panes); the probe that follows
 # reads the same facts once, from the same foreground process group.
-PANE_FIELDS: tuple[str, ...] = WINDOW_FIELDS + PANE_ONLY_FIELDS[1:]
-_pane_fields = operator.itemgetter(*PANE_ONLY_FIELDS)
+PANE_FIELDS: tuple[str, ...] = WINDOW_FIELDS + PANE_ONLY_FIELDS[2:]
 """Every field of a pane record once parsed (its window's fields included)."""
+_pane_fields = operator.itemgetter(*PANE_ONLY_FIELDS[1:])
+"""A pane's own facts (not which session lists it: a grouped pane is listed once per
+session, and is the same pane in each)."""
 
 
 def _format(marker: str, fields: tuple[str, ...]) -> str:
@@ -99,8 +105,8 @@ def parse_pane_records(output: str) -> tuple[list[RawPane], list[str]]:
     with its window's fields. A record of the wrong shape (a name, title or path holding
     our separator) is never guessed at: its whole session is left out and named, so the
     rest of the server is still read."""
-    windows: dict[str, dict[str, str]] = {}
-    refused_windows: dict[str, str] = {}  # window id -> its session id
+    windows: dict[tuple[str, str], dict[str, str]] = {}  # (session id, window id) -> fields
+    refused_windows: set[tuple[str, str]] = set()
     rows: list[RawPane] = []
     unreadable: list[str] = []
 
@@ -119,13 +125,14 @@ def parse_pane_records(output: str) -> tuple[list[RawPane], list[str]]:
                 # (ids and numbers come before the names: they are still in place)
                 session_id = parts[3] if len(parts) > 6 and parts[3].startswith("$") else None
                 refuse(session_id)
-                refused_windows[parts[6]] = session_id or ""
+                refused_windows.add((session_id or "", parts[6]))
                 continue
             fields = dict(zip(WINDOW_FIELDS, parts[1:-1], strict=True))
-            windows[fields["window_id"]] = fields
+            windows[fields["session_id"], fields["window_id"]] = fields
         elif parts[0] == "P":
-            window = windows.get(parts[1]) if len(parts) > 1 else None
-            if window is None and len(parts) > 1 and parts[1] in refused_windows:
+            key = (parts[1], parts[2]) if len(parts) > 2 else None
+            window = windows.get(key) if key is not None else None
+            if window is None and key in refused_windows:
                 continue  # its session is already left out
             if window is None:  # a window made between the two listings: read again
                 raise TornReadError("a window appeared between the two listings")
@@ -188,6 +195,7 @@ def build_server_state(
             name=f["session_name"],
             created=_int(f["session_created"], 0) or 0,
             attached=max(0, (_int(f["session_attached"], 0) or 0) - (session_id == own_session)),
+            group=f["session_group"],
             windows=tuple(windows[session_id]),
         )
         for session_id, f in sessions.items()
@@ -228,6 +236,9 @@ def _pane(
     seen: PaneMemo,
     early: EarlyProbes,
 ) -> PaneState:
+    listed = seen.get(f["pane_id"])
+    if listed is not None:  # a pane of a session group, listed again for another member
+        return listed[1]
     dead = f["pane_dead"] == "1"
     pid = _int(f["pane_pid"])
     facts: PaneProcesses | None = None

@@ -56,6 +56,7 @@ def parse_resurrect(
     if len(text) > MAX_FILE_BYTES:
         raise ImportError_(f"{len(text)} characters: not a save file (at most {MAX_FILE_BYTES})")
     sessions: dict[str, dict[int, _RWindow]] = {}
+    grouped: list[_Grouped] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -66,7 +67,9 @@ def parse_resurrect(
                 _resurrect_pane(_pane_fields(parts, number), number, sessions)
             elif kind == "window":
                 _resurrect_window(parts, number, sessions)
-            elif kind in ("state", "grouped_session"):
+            elif kind == "grouped_session":
+                grouped.append(_grouped_line(parts, number))
+            elif kind == "state":
                 continue
             else:
                 raise ImportError_(f"line {number}: unknown line type {visible(kind)!r}")
@@ -76,11 +79,11 @@ def parse_resurrect(
             raise ImportError_(f"line {number}: malformed {kind} line ({exc})") from None
     if not sessions:
         raise ImportError_("no pane lines: not a tmux-resurrect save file")
+    states = {name: _resurrect_session(name, windows) for name, windows in sessions.items()}
+    states.update(_grouped_sessions(grouped, states))
     return [
-        checkpoint_of(
-            _resurrect_session(name, windows), server, when, "import resurrect", vouched=vouched
-        )
-        for name, windows in sessions.items()
+        checkpoint_of(state, server, when, "import resurrect", vouched=vouched)
+        for state in states.values()
     ]
 
 
@@ -229,3 +232,53 @@ def _resurrect_session(name: str, windows: dict[int, _RWindow]) -> SessionState:
             )
         )
     return SessionState(session_id="$?", name=name, created=0, windows=tuple(states))
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """A `grouped_session` line: grouped_session, session, original session, :alternate
+    window index, :active window index. resurrect writes no window or pane line of such
+    a session: it shares the windows of the original one (the first of its group)."""
+
+    name: str
+    original: str
+    active: int | None
+    line: int
+
+
+def _grouped_line(parts: list[str], number: int) -> _Grouped:
+    if len(parts) != 5 or not (parts[3].startswith(":") and parts[4].startswith(":")):
+        raise ImportError_(
+            f"line {number}: a grouped_session line in no format tmux-resurrect writes: "
+            + visible(" | ".join(parts[1:]))[:200]
+        )
+    active = _field(parts[4])
+    if active and not active.isdigit():
+        raise ImportError_(f"line {number}: a grouped session's active window is not an index")
+    return _Grouped(parts[1], parts[2], int(active) if active else None, number)
+
+
+def _grouped_sessions(
+    grouped: list[_Grouped], states: dict[str, SessionState]
+) -> dict[str, SessionState]:
+    """Each grouped session with its original session's windows (its own active one
+    selected), and both in the group resurrect knew by the original session's name."""
+    found: dict[str, SessionState] = {}
+    for line in grouped:
+        where = f"line {line.line}: grouped session '{visible(line.name)}'"
+        original = found.get(line.original) or states.get(line.original)
+        if original is None:
+            raise ImportError_(f"{where}: no session '{visible(line.original)}' in the file")
+        if line.name in states:
+            raise ImportError_(f"{where}: also has pane lines of its own")
+        found[line.original] = original.model_copy(update={"group": line.original})
+        indexes = {window.index for window in original.windows}
+        windows = original.windows
+        if line.active in indexes:
+            windows = tuple(
+                w.model_copy(update={"active": w.index == line.active}) for w in windows
+            )
+        found[line.name] = original.model_copy(
+            update={"name": line.name, "group": line.original, "windows": windows}
+        )
+    return found
