@@ -63,6 +63,10 @@ class Diff:
     where: str
     tmuxp: str
     ours: str
+    names: list[str] = field(default_factory=list)
+    """The variables that differ, for an environment."""
+    held_by: str = ""
+    """Unvouched: the safety hold the restore named that explains it (else "")."""
 
 
 @dataclass
@@ -176,7 +180,10 @@ class Server:
                 windows[index] = self.read_window(wid, wname, active, f"{w}x{h}")
             fields["session.windows"] = list(windows)
             sessions[name] = {"fields": fields, "children": windows}
-        return {"fields": {"server.sessions": list(sessions)}, "children": sessions}
+        fields = {"server.sessions": list(sessions)}
+        for scope in ("-g", "-gw", "-s"):  # the whole server's (tmuxp's global_options)
+            fields.update({f"server.option:{k}": v for k, v in self.options(scope).items()})
+        return {"fields": fields, "children": sessions}
 
     def read_window(self, wid: str, name: str, active: str, size: str) -> Fields:
         options = self.options("-w", "-t", wid)
@@ -250,7 +257,7 @@ def make_env(root: Path) -> dict[str, str]:
     return env
 
 
-def compare_file(path: Path, examples: Path) -> Result:
+def compare_file(path: Path, examples: Path, vouched: bool = True) -> Result:
     name = str(path.relative_to(examples))
     if reason := skip_reason(path):
         return Result(name, f"skipped: {reason}")
@@ -275,17 +282,22 @@ def compare_file(path: Path, examples: Path) -> Result:
         side_a.kill()
         guardian = [str(VENV_PY), "-m", "guardian.cli", "-S", str(side_b.sock)]
         guardian += ["--state-dir", str(root / "state"), "--config", str(root / "config.toml")]
-        proc = run([*guardian, "import", "tmuxp", str(path), "--trust-commands"], env, root / "cwd")
+        trust = ["--trust-commands"] if vouched else []
+        proc = run([*guardian, "import", "tmuxp", str(path), *trust], env, root / "cwd")
         if proc.returncode:
             return Result(name, f"error: import fails: {why(proc)}")
         names = re.findall(r"^imported '(.*)' \(", proc.stdout, re.M)
-        proc = run([*guardian, "restore", *names], env=env, cwd=root / "cwd")
+        proc = run([*guardian, "restore", "--json", *names], env=env, cwd=root / "cwd")
         if proc.returncode:
             return Result(name, f"error: restore fails: {why(proc)}")
+        holds = [
+            line
+            for item in json.loads(proc.stdout)["items"]
+            for line in [*item["held"], *item["warnings"]]
+        ]
         side_b.settle()
         diffs = diff_node(oracle, side_b.read())
-        status = f"{len(diffs)} difference{'s' * (len(diffs) > 1)}" if diffs else "match"
-        return Result(name, status, diffs)
+        return Result(name, status_of(diffs, holds, vouched), diffs)
     except Exception as exc:  # one bad file never stops the run
         return Result(name, f"error: {type(exc).__name__}: {exc}")
     finally:
@@ -323,6 +335,8 @@ def diff_fields(a: Fields, b: Fields, where: str) -> list[Diff]:
                 continue
             names = sorted(k for k in va.keys() | vb.keys() if va.get(k) != vb.get(k))
             va, vb = ({k: env.get(k, "<unset>") for k in names} for env in (va, vb))
+            diffs.append(Diff(key, where, show(va), show(vb), names))
+            continue
         diffs.append(Diff(key, where, show(va), show(vb)))
     return diffs
 
@@ -340,6 +354,51 @@ def diff_node(a: Fields, b: Fields, where: str = "", seps: str = ":.") -> list[D
     return diffs
 
 
+def status_of(diffs: list[Diff], holds: list[str], vouched: bool) -> str:
+    """`match`, `N differences`; unvouched, each difference is given the hold that names it."""
+    if not diffs:
+        return "match"
+    count = f"{len(diffs)} difference{'s' * (len(diffs) > 1)}"
+    if vouched:
+        return count
+    for diff in diffs:
+        diff.held_by = named_hold(diff, holds) or ""
+    unnamed = sum(not d.held_by for d in diffs)
+    return f"{count}, {'each a named hold' if not unnamed else f'{unnamed} NOT NAMED'}"
+
+
+def named_hold(diff: Diff, holds: list[str]) -> str | None:
+    """The hold (a held command, an option or a variable not set) the restore named for
+    this difference, or None. A pane's command, program and directory differ when its
+    command was held; a variable, when it was not set (the session's or the pane's); a
+    shell, when `default-shell` was not set."""
+    _session, _, place = diff.where.rpartition(":")
+    window, _, pane = place.partition(".")
+    kind = diff.field.split(":")[0]
+
+    def first(*needles: str) -> str | None:
+        return next((h for h in holds if all(n in h for n in needles)), None)
+
+    shell = first("option 'default-shell'") or first("option 'default-command'")
+    if kind == "pane.environment":
+        found = [
+            first(f"window {window} pane {pane}: environment {n} ")
+            or first(f"session: environment {n} ")
+            or (shell if n == "SHELL" else None)
+            for n in diff.names
+        ]
+        return "; ".join(dict.fromkeys(h for h in found if h)) if all(found) else None
+    if kind == "session.environment":
+        found = [first(f"session: environment {n} ") for n in diff.names]
+        return "; ".join(dict.fromkeys(h for h in found if h)) if all(found) else None
+    if kind.endswith(".option"):
+        scope = {"session": "session", "window": "window", "server": "global"}[kind.split(".")[0]]
+        return first(f"{scope} option '{diff.field.split(':', 1)[1]}'")
+    if kind.startswith("pane."):
+        return first(f"window {window} pane {pane}: ") or shell
+    return None
+
+
 def short(text: str, width: int = 60) -> str:
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -355,6 +414,8 @@ def report(results: list[Result]) -> str:
             out.append(f"    {diff.field} @{diff.where}")
             out.append(f"        tmuxp: {short(diff.tmuxp)}")
             out.append(f"        ours:  {short(diff.ours)}")
+            if diff.held_by:
+                out.append(f"        named: {short(diff.held_by, 150)}")
         for diff in result.differences:
             by_field.setdefault(re.sub(r":.*", ":*", diff.field), {})[result.file] = result
     out += ["", "DIFFERENCES BY FIELD (files affected, first example)"]
@@ -368,6 +429,9 @@ def report(results: list[Result]) -> str:
     matched = sum(r.status == "match" for r in compared)
     out += ["", f"{len(results)} workspace files, {len(skipped)} skipped, {len(compared)} compared"]
     out.append(f"{matched} of {len(compared)} match `tmuxp load`")
+    named = sum(r.status == "match" or r.status.endswith("each a named hold") for r in compared)
+    if any("named hold" in r.status or "NOT NAMED" in r.status for r in compared):
+        out.append(f"{named} of {len(compared)}: every difference is a named safety hold")
     return "\n".join(out)
 
 
@@ -376,6 +440,11 @@ def main() -> int:
     parser.add_argument("--examples", type=Path, default=DEFAULT_EXAMPLES, metavar="DIR")
     parser.add_argument("--json", action="store_true", help="a JSON list instead of the table")
     parser.add_argument("--jobs", type=int, default=4, help="files compared at once")
+    parser.add_argument(
+        "--unvouched",
+        action="store_true",
+        help="import without --trust-commands: every difference must be a hold the restore names",
+    )
     parser.add_argument("files", nargs="*", type=Path, help="only these (relative to DIR)")
     args = parser.parse_args()
     examples: Path = args.examples.resolve()
@@ -384,7 +453,7 @@ def main() -> int:
         p for p in examples.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)
     )
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda p: compare_file(p, examples), files))
+        results = list(pool.map(lambda p: compare_file(p, examples, not args.unvouched), files))
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
     else:
