@@ -242,3 +242,26 @@ def test_unvouched_workspace_runs_nothing_and_names_what_it_did_not_set(
     time.sleep(0.5)
     ran = [p.name for p in tmp_path.iterdir() if p.name.startswith("RAN")]
     assert ran == []
+
+
+@pytest.mark.tmux
+def test_before_script_and_plugins_are_named_and_never_run(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "SCRIPT-RAN"
+    script = tmp_path / "bootstrap.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        f"session_name: scripted\nbefore_script: {script}\nplugins: ['evil.Plugin']\n"
+        "windows:\n  - panes: [echo hi]\n"
+    )
+    sock = str(tmux_server.socket)
+    imported = guardian("-S", sock, "import", "tmuxp", str(path), "--trust-commands")
+    assert imported.code == 0, imported
+    assert "not carried over: 'before_script'" in imported.out
+    assert "not carried over: 'plugins'" in imported.out
+    assert guardian("-S", sock, "restore", "scripted").code == 0
+    wait_until(lambda: "hi" in tmux_server.cmd("capture-pane", "-p", "-t", "=scripted:0.0"))
+    assert not marker.exists()

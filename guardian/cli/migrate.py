@@ -22,6 +22,7 @@ from guardian.operations.migrate import (
 from recovery.checkpoint import Checkpoint
 from recovery.files import StoreWriteError, atomic_write
 from recovery.importers.common import MAX_FILE_BYTES
+from recovery.importers.tmuxp import load_workspace, not_carried
 from recovery.reading import read_bounded
 from recovery.store import describe_bad
 
@@ -55,6 +56,9 @@ def cmd_import(engine: Engine, args: argparse.Namespace, **_: Any) -> int:
         return 1
     for checkpoint in checkpoints:
         _print_imported(checkpoint, vouched=args.trust_commands)
+    if args.kind == "tmuxp":
+        for line in not_carried(load_workspace(text, json_file=path.suffix == ".json")):
+            say(f"  not carried over: {line}")
     names = " ".join(shlex.quote(c.session.name) for c in checkpoints)
     say(f"restore with: tmux-guardian restore {names}")
     return 0

@@ -67,6 +67,22 @@ def load_workspace(text: str, *, json_file: bool = False) -> dict[str, Any]:
     return data
 
 
+NEVER_CARRIED = {
+    "before_script": "a script tmuxp runs before it builds the session",
+    "plugins": "Python code tmuxp imports and runs",
+}
+
+
+def not_carried(workspace: dict[str, Any]) -> list[str]:
+    """What of the workspace is never carried over, each with why: tmux-guardian runs no
+    file's scripts or code (a restore may happen unattended, after a crash)."""
+    return [
+        f"'{key}' ({why}): never run by tmux-guardian; run it yourself if you need it"
+        for key, why in NEVER_CARRIED.items()
+        if workspace.get(key)
+    ]
+
+
 def tmux_session_name(name: str) -> str:
     """The name tmux gives a session asked for as `name` (it turns `.` and `:` into `_`)."""
     return name.replace(".", "_").replace(":", "_")
