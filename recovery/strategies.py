@@ -110,6 +110,44 @@ def plan_recovery(
     return None
 
 
+_ACTS = frozenset(
+    {
+        StepKind.SIGNAL, StepKind.SIGNAL_GROUP, StepKind.SEND_KEYS, StepKind.RESPAWN_PANE,
+        StepKind.KILL_PANE, StepKind.MAKE_SOCKET_DIR,
+    }
+)  # fmt: skip
+StepKey = tuple[object, ...]
+
+
+def step_key(step: Step) -> StepKey | None:
+    """What a step acts on, for the steps that act on a pane, a process or a path."""
+    if step.kind not in _ACTS:
+        return None
+    return (step.kind, step.pane_id, step.pid, step.signal, step.keys, step.path)
+
+
+def without_repeats(
+    plan: RecoveryPlan, done: dict[StepKey, str]
+) -> tuple[RecoveryPlan | None, set[str]]:
+    """The plan without the steps already taken this round for another session (`done`:
+    what each acted on -> that session). The sessions of a group share their windows: a
+    dead pane is one pane, and a second `respawn-pane -k` would kill the program the first
+    one started. None when nothing of the plan is left to act; and the sessions whose
+    steps stood in."""
+    kept, by = [], set()
+    for step in plan.steps:
+        key = step_key(step)
+        if key is not None and key in done:
+            by.add(done[key])
+        else:
+            kept.append(step)
+    if not by:
+        return plan, by
+    if not any(step_key(step) is not None for step in kept):
+        return None, by
+    return plan.model_copy(update={"steps": tuple(kept)}), by
+
+
 def plan_housekeeping(verdict: Verdict, *, close_dead_panes: bool = True) -> list[Step]:
     """Dead panes a person ended are closed, as tmux would have closed them (unless the
     person keeps them: `remain-on-exit on`); a lost exit status is reaped (Debian's tmux

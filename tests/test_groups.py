@@ -340,3 +340,32 @@ def test_a_grouped_session_line_that_cannot_be_is_refused_with_its_number(
 ) -> None:
     with pytest.raises(ImportError_, match=f"line 5: .*{message}"):
         imported(resurrect_text(line))
+
+
+# -- a repair is not repeated for another session of the group --------------------------
+
+
+def _plan(session: str, *steps: object) -> object:
+    from recovery.health import Health, Verdict
+    from recovery.strategies import RecoveryPlan
+
+    verdict = Verdict(server="/tmp/s", session=session, health=Health.CORRUPTED)
+    return RecoveryPlan(verdict=verdict, steps=steps)
+
+
+def test_a_step_taken_for_one_member_is_not_taken_again_for_the_other() -> None:
+    from recovery.strategies import Step, StepKind, step_key, without_repeats
+
+    checkpoint = Step(kind=StepKind.CHECKPOINT)
+    shared = Step(kind=StepKind.RESPAWN_PANE, pane_id="%1", argv=("tail", "-f", "x"))
+    own = Step(kind=StepKind.RESPAWN_PANE, pane_id="%7")
+    first = _plan("work", checkpoint, shared)
+    left, by = without_repeats(first, {})  # type: ignore[arg-type]
+    assert left is first and by == set()
+    done = {step_key(shared): "work"}
+    alone, by = without_repeats(_plan("view", checkpoint, shared), done)  # type: ignore[arg-type]
+    assert alone is None and by == {"work"}  # nothing left that acts
+    mixed, by = without_repeats(_plan("view", checkpoint, shared, own), done)  # type: ignore[arg-type]
+    assert mixed is not None and [s.pane_id for s in mixed.steps] == [None, "%7"]
+    assert by == {"work"}
+    assert step_key(checkpoint) is None  # a checkpoint of each session is its own

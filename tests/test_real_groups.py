@@ -190,3 +190,30 @@ def test_a_resurrect_grouped_session_made_by_its_save_sh_restores_grouped(
     }
     assert active == {"work": "1", "work-view": "0"}
     assert_one_group(tmux_server, "work", "work-view", active)
+
+
+def test_a_killed_program_in_a_shared_window_is_respawned_once(
+    tmux_server: PrivateServer, tmp_path: Path, hermetic_env: Path
+) -> None:
+    """Both sessions of a group see the same dead pane; a second `respawn-pane -k` would
+    kill the program the first one started (an agent resumed twice)."""
+    from tests.test_watcher import all_healthy, guard_for, journal, poll_until
+
+    t = tmux_server
+    (tmp_path / "app.log").write_text("x\n")
+    t.cmd("new-session", "-d", "-s", "work", "-x", "100", "-y", "30", "-c", str(tmp_path))
+    t.cmd("split-window", "-t", "=work:", "-c", str(tmp_path), "tail", "-f", "app.log")
+    t.cmd("new-session", "-d", "-t", "=work", "-s", "view")
+    state_dir = hermetic_env / "state"
+    guard = guard_for(t, state_dir)
+    poll_until(guard, lambda v: all_healthy(v) and len(v) == 2)
+    pane = t.cmd("display-message", "-p", "-t", "=work:0.1", "#{pane_id} #{pane_pid}").split()
+    os.kill(int(pane[1]), 9)
+    wait_until(lambda: t.cmd("display-message", "-p", "-t", pane[0], "#{pane_dead}") == "1\n")
+    poll_until(guard, lambda v: all_healthy(v) and t.lines("#{pane_dead}") == ["0", "0"] * 2)
+    records = journal(state_dir)
+    respawns = [r for r in records if f"respawn pane {pane[0]}" in (r.get("action") or "")]
+    assert len(respawns) == 1, records
+    other = "view" if respawns[0]["session"] == "work" else "work"
+    notes = [r for r in records if r["session"] == other and r["kind"] == "note"]
+    assert any(f"repaired with '{respawns[0]['session']}'" in r["outcome"] for r in notes), records

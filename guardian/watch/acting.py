@@ -20,7 +20,15 @@ from recovery.breaker import reset as reset_breaker
 from recovery.health import Health, Verdict
 from recovery.models import ServerState
 from recovery.shared import GivenUp, SharedState, SharedStore, shared_key
-from recovery.strategies import RecoveryPlan, StepKind, plan_housekeeping, plan_recovery
+from recovery.strategies import (
+    RecoveryPlan,
+    StepKey,
+    StepKind,
+    plan_housekeeping,
+    plan_recovery,
+    step_key,
+    without_repeats,
+)
 
 log = logging.getLogger("tmux_guardian")
 
@@ -77,6 +85,7 @@ class RecoveryActions:
     def act_on(self, facts: PollFacts) -> None:
         shared = SharedChanges(dict(facts.shared.given_up), set(facts.shared.reset))
         rebuilds: list[RecoveryPlan] = []
+        done: dict[StepKey, str] = {}  # what was acted on this round, for which session
         for verdict in facts.verdicts:
             if self.only is not None and verdict.session != self.only:
                 continue
@@ -84,16 +93,32 @@ class RecoveryActions:
             self._settle_breaker(key, verdict, facts.now, shared)
             self._close_dead_panes(verdict)
             plan = self._repair_for(verdict, key, facts)
+            if plan is not None and not plan.rebuilds:
+                plan = self._unrepeated(plan, done)
             if plan is None or not self._breaker_allows(key, plan, facts.now, shared):
                 continue
             if plan.rebuilds:
                 rebuilds.append(plan)
                 continue
+            done.update({k: verdict.session for s in plan.steps if (k := step_key(s)) is not None})
             self.reporter.record_action(plan, self.recoverer.run(plan, facts.state), self.tell)
         if rebuilds:
             self._rebuild(rebuilds)
         if shared.changed:
             self._save_shared(shared)
+
+    def _unrepeated(self, plan: RecoveryPlan, done: dict[StepKey, str]) -> RecoveryPlan | None:
+        """A session of a group shares its windows: what was repaired for another session
+        this round is not repaired twice (journaled as such)."""
+        left, by = without_repeats(plan, done)
+        if left is None:
+            names = ", ".join(f"'{name}'" for name in sorted(by))
+            self.reporter.record(
+                plan.verdict.session,
+                "note",
+                outcome=f"repaired with {names}: {plan.describe()}",
+            )
+        return left
 
     def _settle_breaker(
         self, key: str, verdict: Verdict, now: float, shared: SharedChanges
