@@ -196,3 +196,72 @@ def test_installed_ui_starts_against_a_real_server(
     out = _run([str(python), "-c", script], outside, env, timeout=120)
     assert out.strip().splitlines()[-1] == "wheelwork"
     assert list((outside / "state" / "checkpoints").rglob("*.json")), "s saved no checkpoint"
+
+
+def _runs(t: PrivateServer, target: str, name: str) -> bool:
+    """The pane at `target` runs `name` (its own process or a child), read from /proc."""
+    import psutil
+
+    out = t.cmd("display-message", "-p", "-t", target, "#{pane_pid} #{pane_dead}", check=False)
+    parts = out.split()
+    if len(parts) != 2 or parts[1] != "0":
+        return False
+    try:
+        process = psutil.Process(int(parts[0]))
+        return any(p.name() == name for p in (process, *process.children(recursive=True)))
+    except psutil.Error:
+        return False
+
+
+def test_installed_watcher_hears_a_killed_program_and_a_crash(
+    installed: tuple[Path, Path], tmux_server: PrivateServer
+) -> None:
+    """`tmux-guardian watch` from the wheel, as a person starts it: a killed program is
+    running again and a kill -9 of the server is rebuilt, each well inside the 30 s poll
+    interval (so by its events, not by polling)."""
+    import signal
+    import time
+
+    from tests.conftest import wait_until
+
+    python, outside = installed
+    t = tmux_server
+    (outside / "app.log").write_text("x\n")
+    t.cmd("new-session", "-d", "-s", "svc", "-x", "100", "-y", "30", "-c", str(outside))
+    t.cmd("split-window", "-t", "=svc:", "-c", str(outside), "tail", "-f", "app.log")
+    run_dir = outside / "run"
+    run_dir.mkdir(mode=0o700, exist_ok=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(outside),
+        "XDG_RUNTIME_DIR": str(run_dir),
+        "TMUX_GUARDIAN_KEY_DIR": os.environ["TMUX_GUARDIAN_KEY_DIR"],
+        "SHELL": "/bin/sh",
+    }
+    state = outside / "watch-state"
+    script = python.parent / "tmux-guardian"
+    argv = [str(script), "-S", str(t.socket), "--state-dir", str(state), "watch"]
+    watcher = subprocess.Popen(
+        [*argv, "--interval", "30"], env=env, cwd=outside, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: list(state.rglob("*.json")), timeout=15)  # its first checkpoint
+        pane = t.cmd("display-message", "-p", "-t", "=svc:0.1", "#{pane_pid}").strip()
+        os.kill(int(pane), signal.SIGKILL)
+        started = time.monotonic()
+        wait_until(lambda: _runs(t, "=svc:0.1", "tail"), timeout=10)
+        assert time.monotonic() - started < 5
+        os.kill(t.pid(), signal.SIGKILL)
+        started = time.monotonic()
+        wait_until(lambda: _runs(t, "=svc:0.1", "tail"), timeout=15)
+        assert time.monotonic() - started < 5
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        try:
+            out, _ = watcher.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            out, _ = watcher.communicate()
+    assert watcher.returncode == 0, out
+    assert "Traceback" not in out, out
