@@ -78,23 +78,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     """(the fresh venv's python, a directory outside the checkout to run it from)."""
     base = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    wheels = base / "dist"
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(wheels),
-            str(ROOT),
-        ],
-        base,
-        env,
-    )
-    (wheel,) = wheels.glob("tmux_guardian-*.whl")
+    wheel = build_wheel(base)  # from a clean copy: a stale build/ must not fill gaps
     venv.EnvBuilder(with_pip=True).create(base / "venv")
     python = base / "venv" / "bin" / "python"
     _run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], base, env)
