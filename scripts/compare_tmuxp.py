@@ -249,20 +249,26 @@ def process_env(pid: str) -> dict[str, str]:
     return {k: v for k, _, v in pairs if k not in NO_ENV}
 
 
-def make_env(root: Path) -> dict[str, str]:
-    """Both sides' environment; no XDG_* but the runtime dir: they default under the temp HOME."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "XDG_"))}
+def make_env(root: Path, size: tuple[int, int] | None = None) -> dict[str, str]:
+    """Both sides' environment; no XDG_* but the runtime dir: they default under the temp HOME.
+    `size`: the terminal size both build at (COLUMNS, LINES), else tmuxp's fallback 80x24."""
+    drop = ("TMUX", "XDG_", "COLUMNS", "LINES", "ROWS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    if size is not None:
+        env.update(COLUMNS=str(size[0]), LINES=str(size[1]))
     env.update(HOME=str(root / "home"), SHELL="/bin/sh", ENV=str(root / "home" / ".shrc"))
     env.update(TMUX_GUARDIAN_KEY_DIR=str(root / "key"), XDG_RUNTIME_DIR=str(root / "run"))
     return env
 
 
-def compare_file(path: Path, examples: Path, vouched: bool = True) -> Result:
+def compare_file(
+    path: Path, examples: Path, vouched: bool = True, size: tuple[int, int] | None = None
+) -> Result:
     name = str(path.relative_to(examples))
     if reason := skip_reason(path):
         return Result(name, f"skipped: {reason}")
     root = Path(tempfile.mkdtemp(prefix="tgcmp-"))
-    env = make_env(root)
+    env = make_env(root, size)
     for sub in ("home", "cwd", "state", "key", "run"):
         (root / sub).mkdir(mode=0o700)
     (root / "home" / ".shrc").write_text(f"PS1='{PROMPT}'\nPS2='{MORE}'\n")
@@ -441,6 +447,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="a JSON list instead of the table")
     parser.add_argument("--jobs", type=int, default=4, help="files compared at once")
     parser.add_argument(
+        "--size", metavar="WxH", help="the terminal size both build at (default: 80x24)"
+    )
+    parser.add_argument(
         "--unvouched",
         action="store_true",
         help="import without --trust-commands: every difference must be a hold the restore names",
@@ -448,12 +457,15 @@ def main() -> int:
     parser.add_argument("files", nargs="*", type=Path, help="only these (relative to DIR)")
     args = parser.parse_args()
     examples: Path = args.examples.resolve()
+    size = tuple(int(n) for n in args.size.split("x")) if args.size else None
     ensure_examples(examples)
     files = [examples / f for f in args.files] or sorted(
         p for p in examples.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)
     )
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda p: compare_file(p, examples, not args.unvouched), files))
+        results = list(
+            pool.map(lambda p: compare_file(p, examples, not args.unvouched, size), files)
+        )
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
     else:

@@ -40,6 +40,16 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TMUX", raising=False)
     monkeypatch.delenv("TMUX_PANE", raising=False)
     monkeypatch.delenv("TMUX_GUARDIAN_TMUX", raising=False)
+    # A tmuxp import builds at the terminal's size, as tmuxp does: never the developer's.
+    for name in (
+        "ROWS",
+        "TMUXP_DEFAULT_COLUMNS",
+        "TMUXP_DEFAULT_ROWS",
+        "TMUXP_DETECT_TERMINAL_SIZE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     # The signing key's one fixed path is in the real home (from the password database):
     # tests move it, or they would write into ~.

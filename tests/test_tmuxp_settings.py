@@ -8,6 +8,7 @@ private server); these tests pin the rules and run the real thing on real tmux."
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -265,3 +266,31 @@ def test_before_script_and_plugins_are_named_and_never_run(
     assert guardian("-S", sock, "restore", "scripted").code == 0
     wait_until(lambda: "hi" in tmux_server.cmd("capture-pane", "-p", "-t", "=scripted:0.0"))
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "size"),
+    [
+        ({}, (80, 24)),  # no terminal (tests): tmuxp's fallback
+        ({"COLUMNS": "200", "LINES": "50"}, (200, 50)),  # the terminal's, as tmuxp reads it
+        ({"TMUXP_DEFAULT_COLUMNS": "120", "TMUXP_DEFAULT_ROWS": "40"}, (120, 40)),
+        ({"COLUMNS": "200", "LINES": "50", "TMUXP_DETECT_TERMINAL_SIZE": "0"}, (80, 24)),
+        ({"TMUXP_DEFAULT_COLUMNS": "wide"}, (80, 24)),  # tmuxp itself would fail
+        ({"COLUMNS": "99999", "LINES": "1"}, (10_000, 2)),  # within tmux's bounds
+    ],
+)
+def test_a_workspace_is_built_at_the_size_tmuxp_load_would_build_it(
+    env: dict[str, str], size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.delenv("LINES")
+
+    def no_terminal(_fd: int = 1) -> os.terminal_size:
+        raise OSError("not a terminal")  # as under CI, whatever terminal runs the tests
+
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    window = imported("session_name: s\nwindows:\n  - panes: [a, b]\n", vouched=True)
+    first = window.session.windows[0]
+    assert (first.width, first.height) == size

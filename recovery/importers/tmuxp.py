@@ -4,9 +4,10 @@
 `guardian.operations.migrate` runs it, since tmuxp lives beside libtmux); this module
 turns the expanded workspace into a session as `tmuxp load -d` builds it:
 
-- windows at tmux's default size (80x24), indexes from `window_index` or else the first
-  free one (as `new-window` picks), unnamed windows named by tmux (automatic-rename on),
-  without a layout the panes stacked as tmuxp's successive splits leave them;
+- windows at the size tmuxp would build them at (the terminal's, else 80x24), indexes
+  from `window_index` or else the first free one (as `new-window` picks), unnamed windows
+  named by tmux (automatic-rename on), without a layout the panes stacked as tmuxp's
+  successive splits leave them;
 - without `focus`, the last pane of each window is active and the first window;
 - a pane's commands kept as the shell text they are, each a command of its own (typed
   with a leading space unless `suppress_history: false`, as tmuxp types them);
@@ -32,7 +33,7 @@ from recovery.models import PaneChoice, PaneState, ServerInfo, SessionState, Win
 from recovery.tmux_options import option_value
 
 DEFAULT_SIZE = (80, 24)
-"""tmux's `default-size`: what `tmuxp load -d` builds detached sessions at."""
+"""tmux's `default-size`: what `tmuxp load -d` builds at without a terminal size."""
 MAX_INDEX = 100_000
 
 
@@ -89,17 +90,24 @@ def tmux_session_name(name: str) -> str:
 
 
 def parse_expanded(
-    workspace: dict[str, Any], server: ServerInfo, when: datetime, base: str, *, vouched: bool
+    workspace: dict[str, Any],
+    server: ServerInfo,
+    when: datetime,
+    base: str,
+    *,
+    vouched: bool,
+    size: tuple[int, int] = DEFAULT_SIZE,
 ) -> Checkpoint:
     """An expanded, trickled workspace (tmuxp's loader) into a checkpoint; `base` is the
-    directory the import runs from (where `tmuxp load` would have started panes)."""
+    directory the import runs from (where `tmuxp load` would have started panes), `size`
+    the one tmuxp would build its windows at (the terminal's)."""
     directory = _directory(workspace.get("start_directory"), base)
     windows: list[WindowState] = []
     used: set[int] = set()
     for number, window in enumerate(workspace["windows"]):
         index = _index(window.get("window_index"), used, f"windows[{number}].window_index")
         used.add(index)
-        windows.append(_window(window, number, index, directory))
+        windows.append(_window(window, number, index, directory, size))
     if not any(w.active for w in windows):
         windows[0] = windows[0].model_copy(update={"active": True})
     elif sum(w.active for w in windows) > 1:  # tmuxp selects them in turn: the last wins
@@ -130,7 +138,9 @@ def _index(value: object, used: set[int], where: str) -> int:
     return value
 
 
-def _window(window: dict[str, Any], number: int, index: int, base: str) -> WindowState:
+def _window(
+    window: dict[str, Any], number: int, index: int, base: str, size: tuple[int, int]
+) -> WindowState:
     where = f"windows[{number}]"
     directory = _directory(window.get("start_directory"), base)
     panes = window.get("panes") or [{"shell_command": []}]
@@ -143,7 +153,7 @@ def _window(window: dict[str, Any], number: int, index: int, base: str) -> Windo
     ]
     if not any(p.active for p in states):  # tmuxp splits with the new pane active
         states[-1] = states[-1].model_copy(update={"active": True})
-    width, height = DEFAULT_SIZE
+    width, height = size
     # no layout: the panes tmuxp makes, each splitting the one before it
     layout = window.get("layout") or stacked_layout(width, height, len(states)) or "tiled"
     if not isinstance(layout, str):
