@@ -136,3 +136,24 @@ def test_watch_without_tmux_stops_with_one_line(
         "apt-get install tmux)"
     )
     assert "Traceback" not in result.err
+
+
+def test_version_alone_is_answered_before_the_rest_loads() -> None:
+    """`run.sh --version` and scripts ask it often: it must not pay for pydantic and the
+    config models (a third of a second); and it says what the full parser says."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from guardian.cli import main; code = main(['--version']); "
+        "print('loaded' if 'pydantic' in sys.modules or 'config' in sys.modules else 'light', code)"
+    )
+    quick = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    first, verdict = quick.stdout.splitlines()
+    assert verdict == "light 0", quick.stderr
+    full = subprocess.run(
+        [sys.executable, "-m", "guardian.cli", "-L", "x", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert full.stdout.strip() == first and first.startswith("tmux-guardian ")

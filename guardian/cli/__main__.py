@@ -2,6 +2,6 @@
 
 import sys
 
-from guardian.cli.entry import main
+from guardian.cli import main
 
 sys.exit(main())

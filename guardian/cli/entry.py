@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from config import ConfigError, default_config_path, default_state_dir, load_settings
-from guardian.cli.output import PROG
 from guardian.cli.parser import build_parser
+from guardian.cli.version import PROG, version
 from guardian.errors import UsageError
 from recovery.may_run.text import visible
 
@@ -37,17 +37,8 @@ COMMAND_MODULES = {
 }
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(PROG)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(_version())
+    parser = build_parser(version())
     args = parser.parse_args(argv)
     try:
         return dispatch(args)

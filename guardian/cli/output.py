@@ -10,9 +10,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from guardian.cli.version import PROG
 from recovery.may_run.text import visible
-
-PROG = "tmux-guardian"
 
 # json escapes C0 itself; DEL and C1 pass through ensure_ascii=False raw.
 _RAW_IN_JSON = re.compile("[\x7f-\x9f]")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, NoReturn
 
-from guardian.cli.output import PROG
+from guardian.cli.version import PROG
 from recovery.may_run.text import visible
 from recovery.store.keys import parse_checkpoint_id
 
