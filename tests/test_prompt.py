@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from guardian.tmux.prompt import Settled, ShellSample, at_prompt
@@ -173,3 +174,34 @@ def test_further_lines_wait_for_the_prompt_or_go_to_the_program_a_line_started(
     typed = [c[-1] for batch in sent for c in batch if "-l" in c]
     assert typed == ["python3", "print(1)", "exit()"]
     assert len(sent) == 3  # one batch per line: each waited for the prompt or LINE_WAIT
+
+
+@pytest.mark.tmux
+def test_a_persons_default_command_wrapping_the_shell_still_gets_its_line_typed(
+    guardian, tmux_server: PrivateServer, hermetic_env: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`set -g default-command ...` (a common tmux.conf line) makes each pane's first
+    process `sh -c COMMAND`, and dash runs COMMAND as its child: the shell the person types
+    at is that child. Its program is captured, and after a crash typed at its prompt."""
+    t, work = tmux_server, hermetic_env / "work"
+    work.mkdir()
+    (work / "app.log").write_text("x\n")
+    conf = "set -g default-shell /bin/sh\nset -g default-command /bin/sh\n"
+    (hermetic_env / "home" / ".tmux.conf").write_text(conf)  # for the server a restore starts
+    t.cmd("new-session", "-d", "-s", "work", "-x", "120", "-y", "30", "-c", str(work))
+    t.cmd("set-option", "-g", "default-shell", "/bin/sh")
+    t.cmd("set-option", "-g", "default-command", "/bin/sh")
+    t.cmd("new-window", "-t", "=work:", "-c", str(work))
+    first = int(t.cmd("display-message", "-p", "-t", "=work:1", "#{pane_pid}"))
+    wait_until(lambda: psutil.Process(first).children())  # the wrapper's shell
+    t.cmd("send-keys", "-t", "=work:1", "-l", "tail -f app.log")
+    t.cmd("send-keys", "-t", "=work:1", "Enter")
+    wait_until(lambda: ["tail", "-f", "app.log"] in foreground_job(first))
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    t.crash(kill_programs=True)
+    result = guardian("-S", str(t.socket), "restore", "work")
+    assert result.code == 0, result
+    assert "not at a prompt" not in result.out + result.err, result
+    assert t.cmd("show-options", "-gv", "default-command").strip() == "/bin/sh"
+    pid = int(t.cmd("display-message", "-p", "-t", "=work:1", "#{pane_pid}"))
+    wait_until(lambda: ["tail", "-f", "app.log"] in foreground_job(pid), timeout=10)

@@ -21,6 +21,7 @@ from guardian.tmux.procfs import (
     program_state,
     read_stat,
     start_time,
+    wrapped_shell,
 )
 from recovery.models import ProgramState
 
@@ -56,6 +57,9 @@ def probe_pane(pane_pid: int) -> PaneProcesses:
         return idle[2]
     group = stat.tpgid if stat.tpgid > 0 else None
     interactive = is_interactive_shell(process.argv)
+    inner = None if interactive else wrapped_shell(pane_pid, process.argv)
+    if inner is not None:  # a person's default-command: the shell is the wrapper's child
+        return probe_pane(inner)
     stages = _foreground(pane_pid, stat, process, group, interactive)
     programs = with_wrappers(stages, pane_pid) if interactive else [s.program for s in stages]
     stopped = stat.state == "T" or any(s.stat.state == "T" for s in stages)

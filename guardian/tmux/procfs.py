@@ -210,3 +210,17 @@ def is_interactive_shell(argv: tuple[str, ...]) -> bool:
 
 def is_shell_name(argv: tuple[str, ...]) -> bool:
     return bool(argv) and argv[0].rsplit("/", 1)[-1].lstrip("-") in SHELLS
+
+
+def wrapped_shell(pid: int, argv: tuple[str, ...]) -> int | None:
+    """The interactive shell a `SHELL -c COMMAND` wrapper runs as its only child, or None.
+    A person's `set -g default-command ...` makes every pane start so (`sh -c /bin/sh`;
+    bash and zsh exec the command, dash and fish wait for it): the shell the person types
+    at is that child."""
+    if not is_shell_name(argv) or is_interactive_shell(argv):
+        return None
+    children = [c for c in children_of(pid) if (s := read_stat(c)) is not None and s.state != "Z"]
+    if len(children) != 1:
+        return None
+    inner = argv_of(children[0])
+    return children[0] if inner is not None and is_interactive_shell(inner) else None

@@ -18,7 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from guardian.tmux.procfs import SHELLS, children_of, read_proc, read_stat
+from guardian.tmux.procfs import (
+    SHELLS,
+    argv_of,
+    children_of,
+    read_proc,
+    read_stat,
+    wrapped_shell,
+)
 from recovery.may_run.text import typing_refusal, visible
 
 SAMPLE_EVERY = 0.05
@@ -73,7 +80,11 @@ class Settled:
 
 
 def sample_shell(pid: int, tty: str) -> ShellSample | None:
-    """One look at a pane's first process; None when it is gone."""
+    """One look at a pane's shell (its first process, or the shell a `default-command`
+    wrapper runs); None when it is gone."""
+    argv = argv_of(pid)
+    inner = wrapped_shell(pid, argv) if argv is not None else None
+    pid = inner if inner is not None else pid
     stat = read_stat(pid)
     raw = read_proc(f"/proc/{pid}/stat")
     if stat is None or not raw:
