@@ -402,6 +402,8 @@ def named_hold(diff: Diff, holds: list[str]) -> str | None:
         return first(f"{scope} option '{diff.field.split(':', 1)[1]}'")
     if kind.startswith("pane."):
         return first(f"window {window} pane {pane}: ") or shell
+    if kind == "window.name":  # automatic-rename names it after the program its pane runs
+        return first(f"window {window} pane ")
     return None
 
 
