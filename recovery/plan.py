@@ -101,7 +101,7 @@ class PaneLaunch(BaseModel):
             return visible(f"runs {shlex.join(self.command)}")
         if self.kind is LaunchKind.COMMAND and self.line:
             typed = f", then types {' ⏎ '.join(self.then)} into it" if self.then else ""
-            return visible(f"runs {self.line}{typed}")
+            return visible(f"runs {self.line}{typed}{why}")
         if self.kind is LaunchKind.RUN_IN_SHELL:
             run = (self.keys or "", *self.then[: -1 if self.last_unsent else None])
             unsent = ""
@@ -339,12 +339,15 @@ def _file_command_launch(pane: PaneState, context: PlanContext, where: str) -> P
     if choice is not None:
         decision = capped(decision, choice, f"your choice for this pane: {choice}")
     if decision.mode is LaunchMode.RUN:
-        lines = pane.typed_commands
-        if any(typing_refusal(line) is not None for line in lines):
-            lines = ()  # the rule refused to type them (control characters): none is typed
+        lines, reason = pane.typed_commands, ""
+        refusal = next((r for line in lines if (r := typing_refusal(line)) is not None), None)
+        if refusal is not None:  # none is typed: the lines go together
+            lines, reason = (), f"its lines for the program not typed: one {refusal}"
         unsent = pane.choice is not None and pane.choice.mode == "hold" and bool(lines)
         unsent = unsent and pane.choice is not None and pane.choice.command == lines[-1]
-        return PaneLaunch(kind=LaunchKind.COMMAND, line=text, then=lines, last_unsent=unsent)
+        return PaneLaunch(
+            kind=LaunchKind.COMMAND, line=text, then=lines, last_unsent=unsent, reason=reason
+        )
     launch = _launch_of(decision, pane.model_copy(update={"typed_commands": (text,)}))
     if pane.typed_commands and launch.reason:
         count = len(pane.typed_commands)

@@ -294,3 +294,15 @@ def test_a_workspace_is_built_at_the_size_tmuxp_load_would_build_it(
     window = imported("session_name: s\nwindows:\n  - panes: [a, b]\n", vouched=True)
     first = window.session.windows[0]
     assert (first.width, first.height) == size
+
+
+def test_lines_for_a_pane_program_holding_control_characters_are_not_typed_and_said() -> None:
+    text = (
+        "session_name: c\nwindows:\n  - panes:\n      - shell: cat\n"
+        '        shell_command: ["fine", "bad\\x15rm -rf x"]\n'
+    )
+    plan = planned(imported(text, vouched=True), Trust.VOUCHED)
+    launch = plan.windows[0].panes[0].launch
+    assert (launch.kind, launch.line, launch.then) == (LaunchKind.COMMAND, "cat", ())
+    assert "not typed" in launch.reason and "\\x15" in launch.reason
+    assert any("window 0 pane 0" in line for line in plan.held())
