@@ -217,3 +217,37 @@ def test_a_killed_program_in_a_shared_window_is_respawned_once(
     other = "view" if respawns[0]["session"] == "work" else "work"
     notes = [r for r in records if r["session"] == other and r["kind"] == "note"]
     assert any(f"repaired with '{respawns[0]['session']}'" in r["outcome"] for r in notes), records
+
+
+def test_a_member_whose_groups_session_fails_to_build_is_built_in_full(
+    guardian: Guardian,
+    tmux_server: PrivateServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build failing is hard to cause for real at the right moment: the executor fails
+    `work` (a mock of that failure only); `view`, which would join it, is built in full."""
+    from guardian.operations import restore as restore_module
+    from guardian.tmux.executor import PlanExecutor, SessionOutcome
+
+    real = PlanExecutor.execute
+
+    def failing_work(self: PlanExecutor, plans: list) -> list:  # type: ignore[type-arg]
+        kept = [p for p in plans if p.name != "work"]
+        done = {o.name: o for o in real(self, kept)}
+        failed = SessionOutcome("work", "x", False, error="a build that failed")
+        return [done.get(p.name, failed) for p in plans]
+
+    monkeypatch.setattr(restore_module.PlanExecutor, "execute", failing_work)
+    t, sock = tmux_server, str(tmux_server.socket)
+    grouped_pair(t, tmp_path)
+    assert guardian("-S", sock, "snapshot").code == 0
+    crash(t)
+    result = guardian("-S", sock, "restore", "work", "view")
+    assert result.code == 1, result  # work failed, and says so
+    assert "failed    work  a build that failed" in result.err
+    assert "restored  view" in result.out, result
+    assert "its group's session 'work' could not be built: built in full" in result.out
+    found = sessions(t)
+    assert set(found) == {"view"} and found["view"]["active"] == "0"
+    assert panes_per_window(t) == ["1", "2", "1"]

@@ -186,16 +186,24 @@ def _restore_on_server(
 def _build_and_join(
     engine: Engine, target: ServerTarget, planned: list[_Planned], joins: dict[str, JoinPlan]
 ) -> dict[str, SessionOutcome]:
-    """Build every session that does not join a group, then join the others to theirs."""
+    """Build every session that does not join a group, then join the others to theirs.
+    A member whose group's session failed to build is built in full instead (a copy of
+    the windows, not shared: better than not back at all), and says so."""
     adapter = engine.adapter(target)
+    executor = PlanExecutor(adapter, engine.scratch_dir, engine.settings.type_wait)
     built = [p.plan for p in planned if p.name not in joins]
-    outcomes: list[SessionOutcome] = []
-    if built:
-        executor = PlanExecutor(adapter, engine.scratch_dir, engine.settings.type_wait)
-        outcomes = executor.execute(built)
+    outcomes = executor.execute(built) if built else []
     ids = {o.name: o.session_id for o in outcomes if o.ok and o.session_id}
     joining = [joins[p.name] for p in planned if p.name in joins]
-    outcomes += run_joins(adapter, joining, ids)
+    orphans = {j.name for j in joining if j.joining.peer_id is None and j.joining.peer not in ids}
+    outcomes += run_joins(adapter, [j for j in joining if j.name not in orphans], ids)
+    alone = [p for p in planned if p.name in orphans]
+    for item, outcome in zip(alone, executor.execute([p.plan for p in alone]), strict=True):
+        peer = joins[item.name].joining.peer
+        outcome.warnings.insert(
+            0, f"its group's session '{peer}' could not be built: built in full"
+        )
+        outcomes.append(outcome)
     return {outcome.name: outcome for outcome in outcomes}
 
 
