@@ -23,6 +23,7 @@ from recovery.may_run import Trust
 from recovery.models import ServerInfo
 from recovery.plan import LaunchKind, PlanContext, SessionPlan, plan_session
 from tests.conftest import PrivateServer, wait_until
+from tests.test_real_crash import foreground_job
 
 SERVER = ServerInfo(socket_path="/tmp/x")
 
@@ -306,3 +307,79 @@ def test_lines_for_a_pane_program_holding_control_characters_are_not_typed_and_s
     assert (launch.kind, launch.line, launch.then) == (LaunchKind.COMMAND, "cat", ())
     assert "not typed" in launch.reason and "\\x15" in launch.reason
     assert any("window 0 pane 0" in line for line in plan.held())
+
+
+@pytest.mark.tmux
+def test_a_vouched_imports_program_comes_back_running_after_a_crash(
+    guardian, tmux_server: PrivateServer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Vouching persists into the pane's later checkpoints (DESIGN, "What may run"): the
+    program a vouched file started (not on the allowlist) is running again after a crash,
+    restored from the person's own checkpoint taken since; a program the person started
+    there afterwards by hand is not (it was never vouched for)."""
+    t, sock = tmux_server, str(tmux_server.socket)
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "session_name: dev\n"
+        f"start_directory: {tmp_path}\n"
+        "windows:\n"
+        "  - panes:\n"
+        "      - shell_command: ['cd /', 'sleep 1001 && echo done']\n"
+        "      - echo idle\n"
+    )
+    assert guardian("-S", sock, "import", "tmuxp", str(path), "--trust-commands").code == 0
+    assert guardian("-S", sock, "restore", "dev").code == 0
+    first = int(t.cmd("display-message", "-p", "-t", "=dev:0.0", "#{pane_pid}"))
+    wait_until(lambda: ["sleep", "1001"] in foreground_job(first), timeout=10)
+    second = int(t.cmd("display-message", "-p", "-t", "=dev:0.1", "#{pane_pid}"))
+    t.cmd("send-keys", "-t", "=dev:0.1", "-l", "sleep 1002")  # the person's, by hand
+    t.cmd("send-keys", "-t", "=dev:0.1", "Enter")
+    wait_until(lambda: ["sleep", "1002"] in foreground_job(second), timeout=10)
+    assert guardian("-S", sock, "snapshot").code == 0
+    t.crash(kill_programs=True)
+    result = guardian("-S", sock, "restore", "dev")
+    assert result.code == 0, result
+    assert "pane 1: shell, with 'sleep 1002' typed, not run" in result.out, result
+    pid = int(t.cmd("display-message", "-p", "-t", "=dev:0.0", "#{pane_pid}"))
+    wait_until(lambda: ["sleep", "1001"] in foreground_job(pid), timeout=10)
+
+
+def _live(text_argv: tuple[str, ...] | None, index: int = 0) -> object:
+    from recovery.models import PaneState, ProgramState
+
+    program = ProgramState(argv=text_argv, pid=10, started_at=1.0) if text_argv else None
+    return PaneState(
+        index=index, pane_id=f"%{index}", cwd="/", title="", active=index == 0, width=80,
+        height=24, left=0, top=0, program=program,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "vouched", "carried"),
+    [
+        (("sleep", "1001"), True, "sleep 1001"),  # a part of `sleep 1001 && echo done`
+        (("npm", "run", "dev"), True, "npm run dev"),  # a whole line
+        (("sleep", "1002"), True, None),  # typed by hand later: never vouched for
+        (("npm", "run", "dev"), False, None),  # an import nobody vouched for
+        (None, True, None),  # a shell at its prompt: nothing to choose
+    ],
+)
+def test_which_commands_keep_a_vouched_choice_in_later_checkpoints(
+    argv: tuple[str, ...] | None, vouched: bool, carried: str | None
+) -> None:
+    from recovery.carried_choices import with_carried_choices
+
+    text = "session_name: d\nwindows:\n  - panes:\n      - [cd /, sleep 1001 && echo done]\n"
+    text += "      - npm run dev\n"
+    previous = imported(text, vouched=vouched).session
+    window = previous.windows[0]
+    index = 1 if argv and argv[0] == "npm" else 0
+    live_window = window.model_copy(update={"panes": (_live(argv, index),)})
+    live = previous.model_copy(update={"windows": (live_window,)})
+    kept = with_carried_choices(live, previous, vouched=vouched, allowed=())
+    choice = kept.windows[0].panes[0].choice
+    assert (choice.command if choice else None) == carried
+    assert choice is None or choice.mode == "run"
+    # the next fresh read, against that (own) checkpoint: the choice stays
+    again = with_carried_choices(live, kept, vouched=False, allowed=())
+    assert again.windows[0].panes[0].choice == choice

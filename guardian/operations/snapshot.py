@@ -12,11 +12,13 @@ from guardian.tmux.names import vis_session_name
 from guardian.tmux.servers import boot_id, host_name
 from guardian.tmux.targets import ServerTarget
 from recovery.canonical import sha256_hex
+from recovery.carried_choices import with_carried_choices
 from recovery.checkpoint import Checkpoint, compress_text
 from recovery.files import StoreWriteError
 from recovery.may_run import Trust
 from recovery.models import ServerState, SessionState
 from recovery.store import describe_bad, new_checkpoint_id
+from recovery.store.checkpoint_store import Verified
 from recovery.store.resign import resign_legacy
 from recovery.structure import structure_key
 
@@ -149,14 +151,15 @@ def _changed_checkpoints(
     host, boot = host_name(), boot_id()
     to_write: list[Checkpoint] = []
     for session in chosen:
-        key = structure_key(session)
-        texts = _session_contents(session, contents)
-        digest = sha256_hex(texts) if texts else None
         found = engine.store.newest(
             state.server.socket_path,
             session.name,
             on_bad=lambda bad: report.notes.append(describe_bad(bad)),
         )
+        session = _with_choices_of(engine, session, found)
+        key = structure_key(session)
+        texts = _session_contents(session, contents)
+        digest = sha256_hex(texts) if texts else None
         # Only the person's own checkpoint taken while healthy makes a new one needless:
         # an import or a foreign file of the same shape holds its commands.
         own = found is not None and found.trust is Trust.OWN and found.checkpoint.healthy
@@ -191,6 +194,19 @@ def _changed_checkpoints(
             )
         )
     return to_write
+
+
+def _with_choices_of(engine: Engine, session: SessionState, found: Verified | None) -> SessionState:
+    """The choices its last checkpoint (the person's own, or an import they vouched for)
+    carries into this one (`recovery.carried_choices`)."""
+    if found is None or found.trust not in (Trust.OWN, Trust.VOUCHED):
+        return session
+    return with_carried_choices(
+        session,
+        found.checkpoint.session,
+        vouched=found.trust is Trust.VOUCHED,
+        allowed=engine.settings.environment,
+    )
 
 
 def _write(
