@@ -194,4 +194,15 @@ def tmux_server() -> Iterator[PrivateServer]:
                 proc.kill()
         if server.holder is not None:
             server.holder.stop()
+        _kill_left_on(server.socket)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _kill_left_on(socket: Path) -> None:
+    """A server whose socket a test deleted cannot be asked its pid: found by the argv it
+    was started with, which names this test's own unique socket path (only ours match)."""
+    for proc in psutil.process_iter(["cmdline"]):
+        argv = proc.info["cmdline"] or []
+        if argv and argv[0].rsplit("/", 1)[-1] == "tmux" and str(socket) in argv:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
