@@ -55,6 +55,13 @@ def assert_one_group(t: PrivateServer, first: str, member: str, active: dict[str
     assert {name: found[name]["active"] for name in active} == active, found
 
 
+def saved_then_crashed(t: PrivateServer, guardian: Guardian, cwd: Path) -> None:
+    """The grouped pair, snapshotted, then its server killed -9."""
+    grouped_pair(t, cwd)
+    assert guardian("-S", str(t.socket), "snapshot").code == 0
+    crash(t)
+
+
 def panes_per_window(t: PrivateServer) -> list[str]:
     return t.cmd("list-windows", "-a", "-F", "#{window_panes}").split()
 
@@ -86,9 +93,7 @@ def test_a_grouped_pair_comes_back_as_one_group_after_a_crash(
     guardian: Guardian, tmux_server: PrivateServer, tmp_path: Path
 ) -> None:
     t, sock = tmux_server, str(tmux_server.socket)
-    grouped_pair(t, tmp_path)
-    assert guardian("-S", sock, "snapshot").code == 0
-    crash(t)
+    saved_then_crashed(t, guardian, tmp_path)
     dry = guardian("-S", sock, "restore", "--dry-run")
     assert dry.code == 0, dry
     assert "session 'view' from checkpoint" in dry.out
@@ -122,9 +127,7 @@ def test_a_member_restored_alone_is_built_in_full(
     guardian: Guardian, tmux_server: PrivateServer, tmp_path: Path
 ) -> None:
     t, sock = tmux_server, str(tmux_server.socket)
-    grouped_pair(t, tmp_path)
-    assert guardian("-S", sock, "snapshot").code == 0
-    crash(t)
+    saved_then_crashed(t, guardian, tmp_path)
     result = guardian("-S", sock, "restore", "view")
     assert result.code == 0, result
     found = sessions(t)
@@ -139,9 +142,7 @@ def test_the_first_member_restored_alone_is_joined_by_the_next_one_restored(
     """Built alone, `work` is in no group (tmux makes a group when a second session joins
     a first); named after the group, it is the peer `view` joins later."""
     t, sock = tmux_server, str(tmux_server.socket)
-    grouped_pair(t, tmp_path)
-    assert guardian("-S", sock, "snapshot").code == 0
-    crash(t)
+    saved_then_crashed(t, guardian, tmp_path)
     assert guardian("-S", sock, "restore", "work").code == 0
     assert sessions(t)["work"]["group"] == ""
     result = guardian("-S", sock, "restore", "view")
@@ -240,9 +241,7 @@ def test_a_member_whose_groups_session_fails_to_build_is_built_in_full(
 
     monkeypatch.setattr(restore_module.PlanExecutor, "execute", failing_work)
     t, sock = tmux_server, str(tmux_server.socket)
-    grouped_pair(t, tmp_path)
-    assert guardian("-S", sock, "snapshot").code == 0
-    crash(t)
+    saved_then_crashed(t, guardian, tmp_path)
     result = guardian("-S", sock, "restore", "work", "view")
     assert result.code == 1, result  # work failed, and says so
     assert "failed    work  a build that failed" in result.err
